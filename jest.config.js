@@ -1,0 +1,10 @@
+/** Jest runs the TypeScript tests through ts-jest (transpile only: `npm run build` type-checks). */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/test/.build/'],
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: { target: 'ES2022', module: 'commonjs' } }] },
+  testTimeout: 60000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,29 @@
+/**
+ * locksfile: real locks between processes and worker threads on one machine, with no lock
+ * server. `LocksFile` gives indexed read/write byte-range locks in one file; `ShmLock` a
+ * named mutex compatible with Python's shmlock.
+ *
+ * @packageDocumentation
+ */
+export { LocksFile } from './locks-file';
+export type { HeldRange, Holder, LockHandle, LocksFileOptions } from './locks-file';
+export type { LockSpec, AcquireOptions } from './spec';
+export type { Backend } from './kernel/fcntl';
+export { createLogger } from './logger';
+export type { Logger, LogLevel } from './logger';
+export {
+  DeadlockError,
+  InvalidArgumentError,
+  LockAbortError,
+  LockBusyError,
+  LockCanceledError,
+  LockClosedError,
+  LockError,
+  LockFileReplacedError,
+  LockPathError,
+  LockSystemError,
+  LockTimeoutError,
+  ShmLockInconsistentError,
+  UnsupportedPlatformError,
+} from './errors';
+export type { InvalidArgumentCode } from './errors';

@@ -1,0 +1,48 @@
+/**
+ * A minimal leveled logger, the shape `LocksFile` and `ShmLock` accept as `options.logger`.
+ * Any object with these four methods works (console, pino, winston child loggers...).
+ *
+ * @packageDocumentation
+ */
+import { InvalidArgumentError } from './errors';
+import { toString } from './spec';
+
+/** What the library logs through. */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** Levels of {@link createLogger}, from most to least verbose. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+/**
+ * A logger writing `<ISO time> <LEVEL> <name> [pid]: message` lines to stderr, dropping
+ * messages below `level` (default `'info'`; `'silent'` drops everything).
+ */
+export function createLogger(name: string, level: LogLevel = 'info'): Logger {
+  const label = toString(name, 'name');
+  if (!LEVELS.includes(level)) {
+    throw new InvalidArgumentError('ERR_INVALID_ARG_VALUE', 'level', `expected one of ${LEVELS.join(', ')}, received ${String(level)}`);
+  }
+  const threshold = LEVELS.indexOf(level);
+  const write = (at: LogLevel) => (message: string): void => {
+    if (LEVELS.indexOf(at) < threshold) return;
+    process.stderr.write(`${new Date().toISOString()} ${at.toUpperCase()} ${label} [${process.pid}]: ${message}\n`);
+  };
+  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+/** Validates `options.logger`: undefined or an object with the four methods. */
+export function toLogger(value: unknown, argument: string): Logger | undefined {
+  if (value === undefined) return undefined;
+  const candidate = value as Partial<Record<keyof Logger, unknown>>;
+  if (typeof value !== 'object' || value === null || (['debug', 'info', 'warn', 'error'] as const).some((m) => typeof candidate[m] !== 'function')) {
+    throw new InvalidArgumentError('ERR_INVALID_ARG_TYPE', argument, 'expected an object with debug, info, warn and error methods');
+  }
+  return value as Logger;
+}

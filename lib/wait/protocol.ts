@@ -1,0 +1,62 @@
+/**
+ * The shared-memory protocol between the thread that asks for a lock and a waiter thread
+ * that blocks in the kernel for it. One `Int32Array` over a `SharedArrayBuffer` per waiter;
+ * state changes use `Atomics` compare-exchange so that a request and an idle waiter's exit
+ * can never both win.
+ *
+ * @packageDocumentation
+ */
+
+/** Slot indices in the control array. */
+export const enum Slot {
+  /** {@link State}. */
+  State = 0,
+  /** Non-zero: the current request is abandoned, stop waiting. */
+  Cancel = 1,
+  /** Kernel thread id of the waiter, set once it runs (0 before). */
+  Tid = 2,
+  Fd = 3,
+  /** 0 = read, 1 = write. */
+  Write = 4,
+  /** 0 = OFD, 1 = POSIX. */
+  Posix = 5,
+  StartLow = 6,
+  StartHigh = 7,
+  CountLow = 8,
+  CountHigh = 9,
+  /** {@link Result} of the last request. */
+  Result = 10,
+  /** errno when Result is Failed. */
+  Errno = 11,
+}
+
+/** Number of slots. */
+export const SLOTS = 12;
+
+/** Life cycle of one waiter. */
+export const enum State {
+  Idle = 0,
+  Requested = 1,
+  Done = 2,
+  Exited = 3,
+}
+
+/** What the waiter reports for a request. */
+export const enum Result {
+  Granted = 1,
+  Stopped = 2,
+  Failed = 3,
+}
+
+const TWO_32 = 2 ** 32;
+
+/** Writes a non-negative safe integer into two slots. */
+export function put64(ctrl: Int32Array, low: Slot, value: number): void {
+  ctrl[low] = value % TWO_32 | 0;
+  ctrl[low + 1] = Math.floor(value / TWO_32);
+}
+
+/** Reads a value written by {@link put64}. */
+export function get64(ctrl: Int32Array, low: Slot): number {
+  return (ctrl[low + 1] ?? 0) * TWO_32 + ((ctrl[low] ?? 0) >>> 0);
+}
