@@ -6,5 +6,6 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/test/.build/'],
   transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: { target: 'ES2022', module: 'commonjs' } }] },
   testTimeout: 60000,
+  moduleNameMapper: { '^locksfile$': '<rootDir>/dist/index.js' },
   maxWorkers: 2,
 };

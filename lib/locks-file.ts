@@ -242,7 +242,7 @@ export class LocksFile {
       return Promise.reject(err as Error);
     }
     if (opts.signal?.aborted === true) return Promise.reject(abortError(opts.signal));
-    const earlier = [...this.#pending].filter((p) => p.overlaps(range.start, range.start + range.count));
+    const earlier = this.#predecessors(range);
     if (earlier.length === 0) {
       // Fast path: nothing of ours in the way, try without waiting and without a promise chain.
       try {
@@ -264,6 +264,27 @@ export class LocksFile {
         this.#closeFdIfDone();
       });
     });
+  }
+
+  /**
+   * The pending acquires a new request on `range` must wait for: every earlier one that
+   * overlaps it, less those that a later overlapping one already waits for (a later `F`
+   * covering `E`'s overlap with `range` settles after `E`). Keeps a queue of identical
+   * requests linear instead of quadratic.
+   */
+  #predecessors(range: Range): PendingAcquire[] {
+    const start = range.start;
+    const end = range.start + range.count;
+    const kept: PendingAcquire[] = [];
+    const all = [...this.#pending];
+    for (let i = all.length - 1; i >= 0; i--) {
+      const op = all[i] as PendingAcquire;
+      if (!op.overlaps(start, end)) continue;
+      const from = Math.max(op.start, start);
+      const to = Math.min(op.end, end);
+      if (!kept.some((later) => later.start <= from && later.end >= to)) kept.push(op);
+    }
+    return kept;
   }
 
   /** Drives one pending acquire to its end; always leaves the kernel matching `#held`. */
