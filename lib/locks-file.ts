@@ -25,6 +25,7 @@ import {
   LockSystemError,
   LockTimeoutError,
 } from './errors';
+import { adoptDescriptor, closeDescriptor } from './kernel/descriptors';
 import { type Backend, getConflict, setLock, supportsOfd } from './kernel/fcntl';
 import { fdIdentity, type Identity, pathIdentity } from './kernel/identity';
 import { waitUntil } from './kernel/interrupt';
@@ -179,6 +180,7 @@ export class LocksFile {
       fs.closeSync(this.#fd);
       throw err;
     }
+    adoptDescriptor(this.backend, this.#identity);
     this.#log(`opened ${resolved} (${this.backend}${this.#writable ? '' : ', read-only'})`);
   }
 
@@ -401,10 +403,11 @@ export class LocksFile {
     }
     this.#log(`${this.path} was deleted or replaced; reopening`);
     const opened = openLockFile(this.path);
-    fs.closeSync(this.#fd);
+    closeDescriptor(this.#fd, this.backend, this.#identity);
     this.#fd = opened.fd;
     this.#writable = opened.writable;
     this.#identity = fdIdentity(this.#fd);
+    adoptDescriptor(this.backend, this.#identity);
     return false;
   }
 
@@ -429,7 +432,7 @@ export class LocksFile {
       if (op.overlaps(start, end)) op.abandon(new LockCanceledError(`acquire of [${op.start}, ${op.end}) cancelled by release of an overlapping range`));
     }
     if (range === undefined) {
-      setLock(this.#fd, this.backend, 'unlock', 0, 0);
+      this.#unlockAll();
       this.#held.clearAll();
       this.#replaced = false;
     } else {
@@ -522,7 +525,7 @@ export class LocksFile {
     this.#closed = true;
     for (const op of this.#pending) op.abandon(new LockClosedError(`${this.path}: closed while an acquire was pending`));
     try {
-      setLock(this.#fd, this.backend, 'unlock', 0, 0);
+      this.#unlockAll();
     } finally {
       this.#held.clearAll();
       this.#closeFdIfDone();
@@ -540,9 +543,22 @@ export class LocksFile {
     this.close();
   }
 
+  /**
+   * Unlocks everything this owner holds. OFD: the whole file in one call (which also covers a
+   * grant still racing in). POSIX: only the recorded ranges, since the whole-file unlock
+   * would drop the locks other instances of this process took on the same file.
+   */
+  #unlockAll(): void {
+    if (this.backend === 'ofd') {
+      setLock(this.#fd, this.backend, 'unlock', 0, 0);
+      return;
+    }
+    for (const seg of this.#held.segments()) setLock(this.#fd, this.backend, 'unlock', seg.start, seg.end - seg.start);
+  }
+
   #closeFdIfDone(): void {
     if (!this.#closed || this.#pending.size > 0 || this.#fd < 0) return;
-    fs.closeSync(this.#fd);
+    closeDescriptor(this.#fd, this.backend, this.#identity);
     this.#fd = -1;
   }
 
