@@ -27,7 +27,7 @@ import {
 } from './errors';
 import { adoptDescriptor, closeDescriptor } from './kernel/descriptors';
 import { type Backend, getConflict, setLock, supportsOfd } from './kernel/fcntl';
-import { fdIdentity, type Identity, pathIdentity } from './kernel/identity';
+import { encodePath, fdFileId, type FileId, fdIdentity, type Identity, sameFileAt } from './kernel/identity';
 import { waitUntil } from './kernel/interrupt';
 import { createLogger, type Logger, toLogger } from './logger';
 import { IntervalSet } from './ranges/interval-set';
@@ -144,6 +144,8 @@ export class LocksFile {
   readonly backend: Backend;
   #fd: number;
   #identity: Identity;
+  #fileId: FileId;
+  readonly #pathBytes: Uint8Array;
   #writable: boolean;
   #closed = false;
   /** Set when the file was deleted or replaced under held locks; reported on the next call. */
@@ -170,11 +172,13 @@ export class LocksFile {
       throw new InvalidArgumentError('ERR_INVALID_ARG_VALUE', 'options.backend', `expected 'ofd' or 'posix', received ${String(backend)}`);
     }
     this.path = resolved;
+    this.#pathBytes = encodePath(resolved);
     const opened = openLockFile(resolved);
     this.#fd = opened.fd;
     this.#writable = opened.writable;
     try {
       this.#identity = fdIdentity(this.#fd);
+      this.#fileId = fdFileId(this.#fd);
       this.backend = backend ?? (supportsOfd(this.#fd) ? 'ofd' : 'posix');
     } catch (err) {
       fs.closeSync(this.#fd);
@@ -391,7 +395,7 @@ export class LocksFile {
    * how many pending acquires belong to the caller itself (0 or 1).
    */
   #landedOnCurrentFile(range: Range, write: boolean, inFlight: number): boolean {
-    if (pathIdentity(this.path) === this.#identity) {
+    if (sameFileAt(this.#pathBytes, this.#fileId)) {
       this.#held.set(range.start, range.start + range.count, write);
       this.#log(`acquired ${describeRange(range, write)}`);
       return true;
@@ -407,6 +411,7 @@ export class LocksFile {
     this.#fd = opened.fd;
     this.#writable = opened.writable;
     this.#identity = fdIdentity(this.#fd);
+    this.#fileId = fdFileId(this.#fd);
     adoptDescriptor(this.backend, this.#identity);
     return false;
   }

@@ -1,6 +1,11 @@
 /**
  * Which inode a path or descriptor refers to, cheaply enough to check after every acquire:
  * a lock only excludes others if it sits on the file that is *currently* at the path.
+ * (`st_dev` and `st_ino` are the first two 64-bit fields of `struct stat` on 64-bit Linux.)
+ *
+ * Two forms: {@link Identity}, a `"dev:ino"` string for comparisons and map keys anywhere,
+ * and {@link FileId}, the raw words, for {@link sameFileAt}, which runs after every grant
+ * and so builds no strings or BigInts and takes a path encoded once.
  *
  * @packageDocumentation
  */
@@ -10,30 +15,53 @@ import { ERRNO, getLibc } from './libc';
 const ENOENT = 2;
 const STAT_SIZE = 256; // struct stat is 144 bytes on x86_64 and 128 on arm64
 const statBytes = new Uint8Array(STAT_SIZE);
-const stat64 = new BigUint64Array(statBytes.buffer);
+const stat32 = new Uint32Array(statBytes.buffer);
 
-/** Device and inode numbers as one comparable string. */
+/** Device and inode numbers as one comparable string, `"dev:ino"`. */
 export type Identity = string;
 
-function identity(): Identity {
-  return `${stat64[0]}:${stat64[1]}`;
+/** Device and inode numbers as four 32-bit words (dev low, dev high, ino low, ino high). */
+export type FileId = Uint32Array;
+
+function statPath(path: string | Uint8Array): boolean {
+  const libc = getLibc();
+  const bytes = typeof path === 'string' ? encodePath(path) : path;
+  if (libc.stat(bytes, statBytes) === 0) return true;
+  const errno = libc.errno();
+  if (errno === ENOENT || errno === ERRNO.EACCES) return false;
+  throw errnoError('stat', errno);
+}
+
+function currentIdentity(): Identity {
+  const dev = (stat32[1] ?? 0) * 2 ** 32 + (stat32[0] ?? 0);
+  const ino = (stat32[3] ?? 0) * 2 ** 32 + (stat32[2] ?? 0);
+  return `${dev}:${ino}`;
+}
+
+/** NUL-terminated UTF-8 bytes of `path`, for {@link sameFileAt}. */
+export function encodePath(path: string): Uint8Array {
+  return Buffer.from(`${path}\0`, 'utf8');
 }
 
 /** Identity of the file `fd` is open on. */
 export function fdIdentity(fd: number): Identity {
-  const libc = getLibc();
-  if (libc.fstat(fd, statBytes) !== 0) throw errnoError('fstat', libc.errno());
-  return identity();
+  fdFileId(fd);
+  return currentIdentity();
 }
 
-/**
- * Identity of what `path` names now (following symlinks, as `open` without O_NOFOLLOW on
- * the directories would), or null when nothing is there.
- */
-export function pathIdentity(path: string): Identity | null {
+/** {@link FileId} of the file `fd` is open on. */
+export function fdFileId(fd: number): FileId {
   const libc = getLibc();
-  if (libc.stat(path, statBytes) === 0) return identity();
-  const errno = libc.errno();
-  if (errno === ENOENT || errno === ERRNO.EACCES) return null;
-  throw errnoError('stat', errno);
+  if (libc.fstat(fd, statBytes) !== 0) throw errnoError('fstat', libc.errno());
+  return stat32.slice(0, 4);
+}
+
+/** Identity of what `path` names now (following symlinks), or null when nothing is there. */
+export function pathIdentity(path: string): Identity | null {
+  return statPath(path) ? currentIdentity() : null;
+}
+
+/** Whether `path` (from {@link encodePath}) names the file `id` now. */
+export function sameFileAt(path: Uint8Array, id: FileId): boolean {
+  return statPath(path) && stat32[0] === id[0] && stat32[1] === id[1] && stat32[2] === id[2] && stat32[3] === id[3];
 }

@@ -45,7 +45,7 @@ export interface Libc {
    */
   readonly noopHandler: bigint;
   /** `int stat(const char *path, struct stat *st)`; st_dev @0 and st_ino @8 on 64-bit Linux. */
-  readonly stat: (path: string, st: Uint8Array) => number;
+  readonly stat: (path: Uint8Array, st: Uint8Array) => number;
   /** `int fstat(int fd, struct stat *st)`. */
   readonly fstat: (fd: number, st: Uint8Array) => number;
   /** errno of the last call made by this thread. */
@@ -84,7 +84,7 @@ export function getLibc(): Libc {
     sigrtmin: fn('int __libc_current_sigrtmin()')(),
     sigrtmax: fn('int __libc_current_sigrtmax()')(),
     noopHandler: noop,
-    stat: fn('int stat(const char *path, void *st)'),
+    stat: fn('int stat(const void *path, void *st)'),
     fstat: fn('int fstat(int fd, void *st)'),
     errno: () => koffi.errno(),
   };
