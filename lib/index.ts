@@ -27,3 +27,7 @@ export {
   UnsupportedPlatformError,
 } from './errors';
 export type { InvalidArgumentCode } from './errors';
+export { ShmLock } from './shm-lock';
+export type { ShmLockHandle } from './shm-lock';
+export type { ExitHandlerOptions, ShmLockOptions, ShmTimeout } from './shm-lock-options';
+export { ExitEvent } from './exit-event';

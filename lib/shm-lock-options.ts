@@ -1,0 +1,126 @@
+/**
+ * Validation of `ShmLock`'s constructor options and timeouts, at the public boundary: each
+ * value is checked once and turned into what the acquire loop trusts.
+ *
+ * @packageDocumentation
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as nodePath from 'node:path';
+import { InvalidArgumentError } from './errors';
+import { ExitEvent } from './exit-event';
+import type { Logger } from './logger';
+import { invalidType, MAX_TIMEOUT_MS, toString } from './spec';
+
+/**
+ * How long an acquire may wait, in the spirit of shmlock's `timeout`:
+ * `undefined`/`null` waits without limit; `false` tries once; `true` means 1,000 ms; a number
+ * is milliseconds (fractions allowed, up to 2^31-1). `0` tries once, where shmlock reads a
+ * timeout of 0 as "wait forever".
+ */
+export type ShmTimeout = number | boolean | null | undefined;
+
+/** Options of the `ShmLock` constructor. */
+export interface ShmLockOptions {
+  /**
+   * Milliseconds between two tries while the holder is one without a kernel lock (a Python
+   * shmlock process); also bounds each kernel wait of `acquireSync`. Default 50 (shmlock's
+   * 0.05 s; note the unit: milliseconds here, seconds in Python).
+   */
+  readonly pollInterval?: number;
+  /** Receives debug lines about acquires, releases and broken stale locks. */
+  readonly logger?: Logger;
+  /**
+   * While this event is set (or this signal is aborted), acquires stop waiting and return
+   * false. Default: a new {@link ExitEvent} per instance, see `ShmLock.getExitEvent()`.
+   */
+  readonly exitEvent?: ExitEvent | AbortSignal;
+  /** Directory of the lock files. Default `/dev/shm` where it exists (shmlock's), else `os.tmpdir()`. */
+  readonly dir?: string;
+  /** Free text describing the lock, for debugging. Default `''`. */
+  readonly description?: string;
+}
+
+/** Options of `ShmLock.addExitHandlers()`; each defaults to true. */
+export interface ExitHandlerOptions {
+  /** Release on the process `'exit'` event (normal end, `process.exit()`). */
+  readonly exit?: boolean;
+  /** Release on SIGINT, SIGTERM and SIGHUP, then let the signal have its default outcome. */
+  readonly signals?: boolean;
+  /** Release when the instance is garbage-collected while it holds the lock. */
+  readonly finalization?: boolean;
+}
+
+/** `timeout: true`, as in shmlock: one second. */
+const TRUE_TIMEOUT_MS = 1000;
+/** Default poll interval, shmlock's 0.05 s. */
+const DEFAULT_POLL_MS = 50;
+/** Longest file name component (NAME_MAX). */
+const MAX_NAME_BYTES = 255;
+
+/** A validated timeout: try once, or keep trying until `deadline` (`performance.now()`, or none). */
+export interface Plan {
+  readonly once: boolean;
+  readonly deadline: number | undefined;
+}
+
+let defaultDirectory: string | undefined;
+
+/** A lock name: a non-empty file name of at most 255 bytes, without `/` or NUL, not `.` or `..`. */
+export function toName(value: unknown): string {
+  if (typeof value !== 'string') throw invalidType('name', 'a string', value);
+  const bad = (why: string): InvalidArgumentError => new InvalidArgumentError('ERR_INVALID_ARG_VALUE', 'name', `${why}, received ${JSON.stringify(value.slice(0, 40))}`);
+  if (value.length === 0) throw bad('must not be empty');
+  if (value === '.' || value === '..') throw bad('must not be "." or ".."');
+  if (value.includes('/') || value.includes('\0')) throw bad('must not contain "/" or NUL');
+  if (Buffer.byteLength(value, 'utf8') > MAX_NAME_BYTES) throw bad(`must be at most ${MAX_NAME_BYTES} bytes in UTF-8`);
+  return value;
+}
+
+/** `options.pollInterval`: more than 0 and at most 2^31-1 ms; default 50. */
+export function toPollInterval(value: unknown): number {
+  if (value === undefined) return DEFAULT_POLL_MS;
+  if (typeof value !== 'number') throw invalidType('options.pollInterval', 'a number of milliseconds', value);
+  if (!(value > 0 && value <= MAX_TIMEOUT_MS)) {
+    throw new InvalidArgumentError('ERR_OUT_OF_RANGE', 'options.pollInterval', `expected more than 0 and at most ${MAX_TIMEOUT_MS} ms, received ${value}`);
+  }
+  return value;
+}
+
+/** `options.exitEvent`: an ExitEvent as is, an AbortSignal wrapped in one, or a new one. */
+export function toExitEvent(value: unknown): ExitEvent {
+  if (value === undefined) return new ExitEvent();
+  if (value instanceof ExitEvent) return value;
+  if (value instanceof AbortSignal) return new ExitEvent(value);
+  throw invalidType('options.exitEvent', 'an ExitEvent or an AbortSignal', value);
+}
+
+/** `options.dir`: a non-empty path without NUL, resolved. */
+export function toDir(value: unknown): string {
+  const dir = toString(value, 'options.dir');
+  if (dir.length === 0 || dir.includes('\0')) {
+    throw new InvalidArgumentError('ERR_INVALID_ARG_VALUE', 'options.dir', 'expected a non-empty path without NUL bytes');
+  }
+  return nodePath.resolve(dir);
+}
+
+/** `/dev/shm` where it exists (where Python's shared memory lives), else `os.tmpdir()`. */
+export function defaultDir(): string {
+  defaultDirectory ??= fs.statSync('/dev/shm', { throwIfNoEntry: false })?.isDirectory() === true ? '/dev/shm' : os.tmpdir();
+  return defaultDirectory;
+}
+
+/**
+ * A {@link ShmTimeout} as a {@link Plan}; the deadline starts now. `argument` names the
+ * parameter in errors.
+ */
+export function toPlan(timeout: unknown, argument = 'timeout'): Plan {
+  if (timeout === undefined || timeout === null) return { once: false, deadline: undefined };
+  if (timeout === false) return { once: true, deadline: undefined };
+  if (timeout !== true && typeof timeout !== 'number') throw invalidType(argument, 'milliseconds, a boolean, null or undefined', timeout);
+  const ms = timeout === true ? TRUE_TIMEOUT_MS : timeout;
+  if (!(ms >= 0 && ms <= MAX_TIMEOUT_MS)) {
+    throw new InvalidArgumentError('ERR_OUT_OF_RANGE', argument, `expected 0 to ${MAX_TIMEOUT_MS} ms, received ${ms}`);
+  }
+  return ms === 0 ? { once: true, deadline: undefined } : { once: false, deadline: performance.now() + ms };
+}

@@ -1,0 +1,362 @@
+/**
+ * `ShmLock`: a named mutex ("the lock called `db-migrate`", from any terminal) compatible
+ * with Python's shmlock: both create `/dev/shm/<name>` exclusively and hold it while they
+ * hold the lock, so a Python program and a Node program can share one named lock.
+ *
+ * Beyond shmlock, a ShmLock holder also holds a kernel lock on its file (see
+ * `shm-lock-file.ts` for the protocol), which gives:
+ * - crash safety: a holder killed by SIGKILL no longer leaves a dead lock behind; the next
+ *   waiter removes its file safely and takes the lock;
+ * - immediate hand-over: a waiter sleeps in the kernel on the holder's lock and retries the
+ *   exclusive create the moment it is released, instead of polling. `pollInterval` remains
+ *   the fallback for holders without that lock (Python shmlock);
+ * - safe release: only a file that still is this holder's (same inode, same uuid) is deleted.
+ *
+ * @packageDocumentation
+ */
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
+import type { ExitEvent } from './exit-event';
+import { waitUntil } from './kernel/interrupt';
+import { type Logger, toLogger } from './logger';
+import { setExitHooks } from './shm-lock-exit';
+import { formatUuid, markedUuid, ShmLockFile, sleepSync, type Step } from './shm-lock-file';
+import { defaultDir, type ExitHandlerOptions, type Plan, type ShmLockOptions, type ShmTimeout, toDir, toExitEvent, toName, toPlan, toPollInterval } from './shm-lock-options';
+import { toBoolean, toFunction, toOptions, toString } from './spec';
+import { waitInThread } from './wait/pool';
+
+/** The result of {@link ShmLock.lock}: `await using`/`using` releases it if it was acquired. */
+export interface ShmLockHandle {
+  /** Whether the acquire succeeded (shmlock's `with lock(timeout=1) as success`). */
+  readonly acquired: boolean;
+  /** Releases once if acquired; later calls do nothing. */
+  release(): void;
+  [Symbol.dispose](): void;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** First pause when a holder is between its create and its uuid; doubles up to pollInterval. */
+const FIRST_FORMING_DELAY_MS = 1;
+/** A try-once acquire retries at once this many times when the name changed under it. */
+const ONCE_TRIES = 3;
+
+/** What the acquire loop waits for next: a holder's kernel lock, or time. `ms` bounds it. */
+type Wait = { readonly kind: 'kernel'; readonly fd: number; readonly ms: number | undefined } | { readonly kind: 'sleep'; readonly ms: number };
+
+/** How a wait ended: lock granted, time up, or the exit event set. */
+type WaitEnd = 'granted' | 'timeout' | 'stopped';
+
+/** A named lock shared with every process (Node ShmLock or Python shmlock) using the same name and directory. */
+export class ShmLock {
+  /** The lock's name: the file name under {@link ShmLockOptions.dir}. */
+  readonly name: string;
+  /** Full path of the lock file. */
+  readonly path: string;
+  /** Milliseconds between tries against a holder without kernel lock. */
+  readonly pollInterval: number;
+  #description: string;
+  readonly #exit: ExitEvent;
+  readonly #logger: Logger | undefined;
+  readonly #file: ShmLockFile;
+
+  /**
+   * Creates the lock object; nothing is touched on disk until an acquire. Throws
+   * `InvalidArgumentError` for a name that is empty, longer than 255 bytes, contains `/` or
+   * NUL, or is `.` or `..`, and for invalid options.
+   */
+  constructor(name: string, options?: ShmLockOptions) {
+    this.name = toName(name);
+    const opts = toOptions(options);
+    this.pollInterval = toPollInterval(opts.pollInterval);
+    this.#logger = toLogger(opts.logger, 'options.logger');
+    this.#exit = toExitEvent(opts.exitEvent);
+    this.#description = toString(opts.description, 'options.description', '');
+    this.path = nodePath.join(opts.dir === undefined ? defaultDir() : toDir(opts.dir), this.name);
+    this.#file = new ShmLockFile(this.path, markedUuid());
+  }
+
+  /** This instance's uuid (canonical form), written into the lock file while it holds the lock. */
+  get uuid(): string {
+    return formatUuid(this.#file.uuid);
+  }
+
+  /** Whether this instance holds the lock. */
+  get acquired(): boolean {
+    return this.#file.count > 0;
+  }
+
+  /** Free text describing the lock, for debugging. */
+  get description(): string {
+    return this.#description;
+  }
+
+  set description(value: string) {
+    this.#description = toString(value, 'description');
+  }
+
+  /**
+   * Acquires the lock, waiting as `timeout` says ({@link ShmTimeout}). Resolves true when held
+   * (nested acquires of a holding instance count), false when the time ran out or the exit
+   * event is set. A live ShmLock holder's release or death wakes the wait at once; a holder
+   * without kernel lock (Python shmlock) is retried every `pollInterval`. Rejects with
+   * `LockPathError` when the name is a symlink or not a regular file.
+   */
+  acquire(timeout?: ShmTimeout): Promise<boolean> {
+    try {
+      return this.#acquire(toPlan(timeout));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  async #acquire(plan: Plan): Promise<boolean> {
+    const attempts = this.#attempts(plan);
+    let next = attempts.next();
+    while (!next.done) {
+      let end: WaitEnd;
+      try {
+        end = await this.#waitAsync(next.value);
+      } catch (err) {
+        next = attempts.throw(err);
+        continue;
+      }
+      next = attempts.next(end);
+    }
+    return next.value;
+  }
+
+  /**
+   * {@link acquire}, blocking the thread. Waits in the kernel for a ShmLock holder (in slices
+   * of at most `pollInterval`, re-checking the name in between); the exit event is only seen
+   * between slices, and the thread handles no events (signal listeners included) meanwhile.
+   */
+  acquireSync(timeout?: ShmTimeout): boolean {
+    const attempts = this.#attempts(toPlan(timeout));
+    let next = attempts.next();
+    while (!next.done) {
+      let end: WaitEnd;
+      try {
+        end = this.#waitSync(next.value);
+      } catch (err) {
+        next = attempts.throw(err);
+        continue;
+      }
+      next = attempts.next(end);
+    }
+    return next.value;
+  }
+
+  /**
+   * The acquire loop shared by {@link acquire} and {@link acquireSync}: yields what to wait
+   * for and is resumed with how the wait ended. Owns every descriptor a step hands it.
+   */
+  *#attempts(plan: Plan): Generator<Wait, boolean, WaitEnd> {
+    let next: Step | undefined;
+    let quickTries = 0;
+    let formingDelay = FIRST_FORMING_DELAY_MS;
+    for (;;) {
+      if (this.#exit.isSet()) return false;
+      if (this.#file.count > 0) {
+        this.#file.count += 1;
+        this.#log(`acquired again (count ${this.#file.count})`);
+        return true;
+      }
+      const step = next ?? this.#file.tryAcquire();
+      next = undefined;
+      if (step.kind === 'acquired') {
+        this.#log('acquired');
+        return true;
+      }
+      if (step.kind === 'broken' || step.kind === 'changed') {
+        if (step.kind === 'broken') this.#log('removed the lock file of a dead holder');
+        if (plan.once && ++quickTries >= ONCE_TRIES) return false;
+        continue;
+      }
+      const left = plan.deadline === undefined ? undefined : plan.deadline - performance.now();
+      const canWait = !plan.once && (left === undefined || left > 0);
+      if (step.kind === 'held') {
+        let end: WaitEnd = 'timeout';
+        try {
+          if (canWait) end = yield { kind: 'kernel', fd: step.fd, ms: left };
+        } finally {
+          if (end !== 'granted') fs.closeSync(step.fd);
+        }
+        if (end === 'granted') next = this.#file.settle(step.fd);
+        else if (end === 'stopped' || !canWait) return false;
+        continue;
+      }
+      if (!canWait) return false;
+      let delay = this.pollInterval;
+      if (step.kind === 'forming') {
+        delay = Math.min(formingDelay, this.pollInterval);
+        formingDelay *= 2;
+      }
+      if ((yield { kind: 'sleep', ms: Math.min(delay, left ?? delay) }) === 'stopped') return false;
+    }
+  }
+
+  async #waitAsync(wait: Wait): Promise<WaitEnd> {
+    const stop = pause(this.#exit, wait.ms);
+    try {
+      if (wait.kind === 'sleep') return await stop.promise;
+      const ticket = waitInThread({ fd: wait.fd, backend: 'ofd', write: true, start: 0, count: 0 });
+      const first = await Promise.race([ticket.done.then((end) => (end === 'granted' ? end : 'lost')), stop.promise]);
+      if (first === 'granted') return 'granted';
+      ticket.cancel();
+      // The waiter thread must let go of the descriptor before the caller closes it; a grant
+      // that won the race is dropped with the descriptor.
+      await ticket.done;
+      // 'lost': the waiter stopped without being asked; the loop simply looks again.
+      return first === 'stopped' ? 'stopped' : 'timeout';
+    } finally {
+      stop.cancel();
+    }
+  }
+
+  #waitSync(wait: Wait): WaitEnd {
+    if (wait.kind === 'sleep') {
+      sleepSync(wait.ms);
+      return 'timeout';
+    }
+    const slice = Math.min(wait.ms ?? Infinity, this.pollInterval);
+    return waitUntil(wait.fd, 'ofd', 'write', 0, 0, performance.now() + slice, () => this.#exit.isSet());
+  }
+
+  /**
+   * Releases one nested acquire; the lock itself is freed by the last one, or at once with
+   * `force`. Returns true when this call freed the lock; false when this instance did not
+   * hold it (no throw), still holds it (nested acquires remain), or found that its file had
+   * been deleted or replaced by someone else meanwhile (then it deletes nothing).
+   */
+  release(force = false): boolean {
+    const all = toBoolean(force, 'force', false);
+    const file = this.#file;
+    if (file.count === 0) return false;
+    if (!all && file.count > 1) {
+      file.count -= 1;
+      this.#log(`released once (count ${file.count})`);
+      return false;
+    }
+    const freed = file.release();
+    if (freed) this.#log('released');
+    else this.#logger?.warn(`${this}: released, but the lock file had been deleted or replaced by someone else; left it alone`);
+    return freed;
+  }
+
+  /** {@link acquire} resolving to a handle for `await using` (shmlock's `with lock(timeout) as success`). */
+  async lock(timeout?: ShmTimeout): Promise<ShmLockHandle> {
+    return this.#handle(await this.acquire(timeout));
+  }
+
+  /** {@link acquireSync} returning a handle for `using`. */
+  lockSync(timeout?: ShmTimeout): ShmLockHandle {
+    return this.#handle(this.acquireSync(timeout));
+  }
+
+  /**
+   * Acquires (as `options.timeout` says), runs `fn(acquired)` and releases if acquired,
+   * whether `fn` returns, throws or rejects. Like shmlock's `with lock(timeout=1) as
+   * success:` (and Web Locks' `ifAvailable`), `fn` runs either way: check `acquired` when a
+   * timeout or exit event is in play. Without them it is true unless the exit event is set.
+   */
+  async withLock<T>(fn: (acquired: boolean) => T | PromiseLike<T>, options?: { readonly timeout?: ShmTimeout }): Promise<T> {
+    const run = toFunction<(acquired: boolean) => T | PromiseLike<T>>(fn, 'fn');
+    const handle = this.#handle(await this.#acquire(toPlan(toOptions(options).timeout, 'options.timeout')));
+    try {
+      return await run(handle.acquired);
+    } finally {
+      handle.release();
+    }
+  }
+
+  #handle(acquired: boolean): ShmLockHandle {
+    let open = acquired;
+    const release = (): void => {
+      if (!open) return;
+      open = false;
+      this.release();
+    };
+    return { acquired, release, [Symbol.dispose]: release, [Symbol.asyncDispose]: async () => release() };
+  }
+
+  /** The event that stops acquires while set (the one given as `options.exitEvent`, or this instance's own). */
+  getExitEvent(): ExitEvent {
+    return this.#exit;
+  }
+
+  /**
+   * Releases the lock (whatever the nesting count) on process `'exit'`, on SIGINT/SIGTERM/
+   * SIGHUP, and when this instance is garbage-collected while held; each is on unless turned
+   * off. After a signal, the signal keeps its default outcome (the process ends) unless
+   * another listener handles it. Calling again replaces the settings. Without these hooks a
+   * holder that ends leaves its file behind, which the next ShmLock acquire recovers but a
+   * Python shmlock waiter cannot.
+   */
+  addExitHandlers(options?: ExitHandlerOptions): void {
+    const opts = toOptions(options);
+    const hooks = {
+      exit: toBoolean(opts.exit, 'options.exit', true),
+      signals: toBoolean(opts.signals, 'options.signals', true),
+      finalization: toBoolean(opts.finalization, 'options.finalization', true),
+    };
+    setExitHooks(this, this.#file, hooks, this.#logger);
+  }
+
+  /**
+   * The uuid in the lock file now, whoever wrote it (a ShmLock or a Python shmlock holder);
+   * null when there is no file or its uuid is not written yet. For debugging: the answer may
+   * be stale as soon as it returns. Throws `LockPathError` when the name is not a regular file.
+   */
+  debugGetUuidOfLockingLock(): string | null {
+    return this.#file.holderUuid();
+  }
+
+  /**
+   * After an interrupted acquire (or at any time): throws `ShmLockInconsistentError` when the
+   * lock file is in a state the protocol does not allow (wrong size, unreadable, not a
+   * regular file, held by this instance without its uuid, or left empty by an interrupted
+   * create); returns undefined when all is well. May pause the thread up to about 40 ms to
+   * tell a create in progress from a dangling file.
+   */
+  queryForErrorAfterInterrupt(): undefined {
+    this.#file.check();
+    return undefined;
+  }
+
+  /** `ShmLock(name=…, uuid=…, pollInterval=…, description=…)`. */
+  toString(): string {
+    return `ShmLock(name=${this.name}, uuid=${this.uuid}, pollInterval=${this.pollInterval}, description=${this.#description})`;
+  }
+
+  #log(message: string): void {
+    this.#logger?.debug(`${this}: ${message}`);
+  }
+}
+
+/**
+ * Resolves after `ms` (never when undefined) with `'timeout'`, or with `'stopped'` as soon as
+ * `exit` is set. `cancel()` frees the timer and the listener.
+ */
+function pause(exit: ExitEvent, ms: number | undefined): { promise: Promise<'timeout' | 'stopped'>; cancel(): void } {
+  const signal = exit.signal;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const promise = new Promise<'timeout' | 'stopped'>((resolve) => {
+    if (signal.aborted) {
+      resolve('stopped');
+      return;
+    }
+    onAbort = () => resolve('stopped');
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (ms !== undefined) timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  return {
+    promise,
+    cancel: () => {
+      clearTimeout(timer);
+      if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+

@@ -1,0 +1,65 @@
+/**
+ * Crash safety across real processes: a holder killed with SIGKILL leaves a file behind, but
+ * no dead lock. A waiting acquire recovers it at once, a later try-once acquire too, and of
+ * several waiters exactly one breaks it (they then take turns, never two at a time). Time
+ * bounds are loose hang guards (10x headroom), not latency claims.
+ */
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ShmLock } from 'locksfile';
+import { Counters, startHolder } from '../fixtures/shm-driver';
+import { killAll } from '../helpers/children';
+import { tmpDir } from '../helpers/paths';
+
+let dir: string;
+let name: string;
+let lock: ShmLock;
+
+beforeEach(() => {
+  dir = tmpDir('shm-lock-crash-');
+  name = `locksfile-test-${randomUUID()}`;
+  lock = new ShmLock(name);
+});
+
+afterEach(async () => {
+  await killAll();
+  lock.release(true);
+  fs.rmSync(lock.path, { force: true });
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('a holder killed with SIGKILL is recovered by a waiting acquire well under a second', async () => {
+  const { child, uuid } = await startHolder(name, 'hold');
+  expect(lock.debugGetUuidOfLockingLock()).toBe(uuid);
+  expect(await lock.acquire(false)).toBe(false);
+  const waiting = lock.acquire(10_000);
+  await new Promise((r) => setTimeout(r, 100));
+  const t0 = performance.now();
+  child.kill('SIGKILL');
+  expect(await waiting).toBe(true);
+  expect(performance.now() - t0).toBeLessThan(1000);
+  expect(lock.debugGetUuidOfLockingLock()).toBe(lock.uuid);
+  lock.queryForErrorAfterInterrupt();
+});
+
+test('the file of a holder that died before anyone waited is recovered by a try-once acquire', async () => {
+  const { child, uuid } = await startHolder(name, 'hold');
+  child.kill('SIGKILL');
+  await child.exited;
+  expect(lock.debugGetUuidOfLockingLock()).toBe(uuid); // left behind
+  expect(lock.acquireSync(false)).toBe(true);
+  expect(lock.debugGetUuidOfLockingLock()).toBe(lock.uuid);
+});
+
+test('3 waiting processes after a SIGKILLed holder: each acquires once, never two at a time', async () => {
+  const { child } = await startHolder(name, 'hold');
+  // Each holds for 30 ms between reading and writing the counter: an overlap loses a count.
+  const counters = new Counters(name, path.join(dir, 'counter'), ['async', 'sync', 'async'], 1, 30);
+  await counters.ready();
+  counters.go();
+  await new Promise((r) => setTimeout(r, 300)); // let them all park on the holder's lock
+  child.kill('SIGKILL');
+  expect(await counters.finish()).toBe(3);
+  expect(fs.existsSync(lock.path)).toBe(false);
+});

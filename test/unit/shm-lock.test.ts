@@ -1,0 +1,372 @@
+/**
+ * ShmLock within one process: validation, reentrancy, timeouts, the exit event, handles,
+ * stale and foreign files, symlinks and the inconsistency report. Two instances of one name
+ * exclude each other exactly like two processes (each holds its own kernel lock).
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ExitEvent, InvalidArgumentError, LockPathError, ShmLock, ShmLockInconsistentError } from 'locksfile';
+import { tmpDir } from '../helpers/paths';
+
+let dir: string;
+let name: string;
+let file: string;
+
+beforeEach(() => {
+  dir = tmpDir('shm-lock-unit-');
+  name = `lock-${randomUUID()}`;
+  file = path.join(dir, name);
+});
+
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function make(options: ConstructorParameters<typeof ShmLock>[1] = {}): ShmLock {
+  return new ShmLock(name, { dir, ...options });
+}
+
+/** Canonical uuid text -> 16 bytes. */
+function uuidBytes(uuid: string): Buffer {
+  return Buffer.from(uuid.replace(/-/g, ''), 'hex');
+}
+
+const UUID4 = '0f4c5b1e-8a39-4d6b-9c2e-5b7a1d3e9f40';
+const UUID8 = '0f4c5b1e-8a39-8d6b-9c2e-5b7a1d3e9f40';
+
+describe('validation', () => {
+  test.each([
+    ['', 'ERR_INVALID_ARG_VALUE'],
+    ['.', 'ERR_INVALID_ARG_VALUE'],
+    ['..', 'ERR_INVALID_ARG_VALUE'],
+    ['a/b', 'ERR_INVALID_ARG_VALUE'],
+    ['/abs', 'ERR_INVALID_ARG_VALUE'],
+    ['nul\0byte', 'ERR_INVALID_ARG_VALUE'],
+    ['x'.repeat(256), 'ERR_INVALID_ARG_VALUE'],
+    ['é'.repeat(128), 'ERR_INVALID_ARG_VALUE'], // 256 bytes in UTF-8
+    [42, 'ERR_INVALID_ARG_TYPE'],
+    [undefined, 'ERR_INVALID_ARG_TYPE'],
+  ])('name %j is refused with %s', (bad, code) => {
+    const attempt = (): ShmLock => new ShmLock(bad as string, { dir });
+    expect(attempt).toThrow(InvalidArgumentError);
+    expect(attempt).toThrow(expect.objectContaining({ code, argument: 'name' }));
+  });
+
+  test('names up to 255 bytes, dots inside and spaces are fine', () => {
+    expect(new ShmLock('x'.repeat(255), { dir }).name).toHaveLength(255);
+    expect(new ShmLock('.hidden', { dir }).name).toBe('.hidden');
+    expect(new ShmLock('db migrate...v2', { dir }).name).toBe('db migrate...v2');
+  });
+
+  test.each([
+    [{ pollInterval: 0 }, 'ERR_OUT_OF_RANGE'],
+    [{ pollInterval: -5 }, 'ERR_OUT_OF_RANGE'],
+    [{ pollInterval: Number.NaN }, 'ERR_OUT_OF_RANGE'],
+    [{ pollInterval: '50' }, 'ERR_INVALID_ARG_TYPE'],
+    [{ exitEvent: {} }, 'ERR_INVALID_ARG_TYPE'],
+    [{ dir: '' }, 'ERR_INVALID_ARG_VALUE'],
+    [{ dir: 7 }, 'ERR_INVALID_ARG_TYPE'],
+    [{ description: 7 }, 'ERR_INVALID_ARG_TYPE'],
+    [{ logger: { debug: 1 } }, 'ERR_INVALID_ARG_TYPE'],
+  ])('options %j are refused with %s', (options, code) => {
+    expect(() => new ShmLock(name, options as never)).toThrow(expect.objectContaining({ code }));
+  });
+
+  test.each([[-1], [Number.NaN], [2 ** 31], ['100'], [{}]])('timeout %j is refused', async (timeout) => {
+    const lock = make();
+    await expect(lock.acquire(timeout as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(() => lock.acquireSync(timeout as never)).toThrow(InvalidArgumentError);
+    await expect(lock.withLock(() => 1, { timeout: timeout as never })).rejects.toThrow(expect.objectContaining({ argument: 'options.timeout' }));
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
+  test('addExitHandlers options and the ExitEvent trigger are checked', () => {
+    const lock = make();
+    expect(() => lock.addExitHandlers({ exit: 'yes' } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', argument: 'options.exit' }));
+    expect(() => lock.addExitHandlers({ finalization: 1 } as never)).toThrow(expect.objectContaining({ argument: 'options.finalization' }));
+    expect(() => lock.addExitHandlers(5 as never)).toThrow(InvalidArgumentError);
+    expect(() => new ExitEvent({} as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', argument: 'trigger' }));
+  });
+
+  test('defaults: /dev/shm, 50 ms, empty description; description is settable and checked', () => {
+    const lock = new ShmLock(name);
+    expect(lock.path).toBe(`/dev/shm/${name}`);
+    expect(lock.pollInterval).toBe(50);
+    expect(lock.description).toBe('');
+    lock.description = 'migrations';
+    expect(lock.description).toBe('migrations');
+    expect(() => {
+      lock.description = 5 as unknown as string;
+    }).toThrow(InvalidArgumentError);
+    expect(String(lock)).toBe(`ShmLock(name=${name}, uuid=${lock.uuid}, pollInterval=50, description=migrations)`);
+  });
+
+  test('uuid: canonical, version 8 (the mark of a holder with a kernel lock), unique per instance', () => {
+    const a = make();
+    const b = make();
+    expect(a.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(a.uuid).not.toBe(b.uuid);
+  });
+});
+
+describe('acquire and release', () => {
+  test('creates the file with mode 0600 holding the uuid, removes it on release', async () => {
+    const lock = make();
+    expect(await lock.acquire()).toBe(true);
+    expect(lock.acquired).toBe(true);
+    const stat = fs.lstatSync(file);
+    expect(stat.isFile()).toBe(true);
+    expect(stat.mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(file)).toEqual(uuidBytes(lock.uuid));
+    expect(lock.debugGetUuidOfLockingLock()).toBe(lock.uuid);
+    expect(lock.release()).toBe(true);
+    expect(lock.acquired).toBe(false);
+    expect(fs.existsSync(file)).toBe(false);
+    expect(lock.debugGetUuidOfLockingLock()).toBeNull();
+  });
+
+  test('reentrant: nested acquires count, the last release frees, extra releases return false', async () => {
+    const lock = make();
+    const other = make();
+    expect(await lock.acquire()).toBe(true);
+    expect(lock.acquireSync(false)).toBe(true);
+    expect(await lock.acquire(0)).toBe(true);
+    expect(lock.release()).toBe(false);
+    expect(lock.release()).toBe(false);
+    expect(lock.acquired).toBe(true);
+    expect(other.acquireSync(false)).toBe(false);
+    expect(lock.release()).toBe(true);
+    expect(lock.release()).toBe(false);
+    expect(other.acquireSync(false)).toBe(true);
+    expect(other.release()).toBe(true);
+  });
+
+  test('release(true) frees whatever the count; release of an unheld lock returns false', async () => {
+    const lock = make();
+    expect(lock.release()).toBe(false);
+    expect(lock.release(true)).toBe(false);
+    for (let i = 0; i < 3; i++) expect(await lock.acquire()).toBe(true);
+    expect(lock.release(true)).toBe(true);
+    expect(lock.acquired).toBe(false);
+    expect(fs.existsSync(file)).toBe(false);
+    expect(() => lock.release('yes' as never)).toThrow(InvalidArgumentError);
+  });
+
+  test('timeouts: false and 0 try once, a number waits that long', async () => {
+    const holder = make();
+    const lock = make();
+    expect(holder.acquireSync()).toBe(true);
+    expect(await lock.acquire(false)).toBe(false);
+    expect(await lock.acquire(0)).toBe(false);
+    expect(lock.acquireSync(false)).toBe(false);
+    expect(lock.acquireSync(0)).toBe(false);
+    let t0 = performance.now();
+    expect(await lock.acquire(120)).toBe(false);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(110);
+    t0 = performance.now();
+    expect(lock.acquireSync(120)).toBe(false);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(110);
+    expect(holder.release()).toBe(true);
+  });
+
+  test('a waiter gets the lock as soon as the holder releases', async () => {
+    const holder = make();
+    const lock = make({ pollInterval: 5000 });
+    expect(await holder.acquire()).toBe(true);
+    const waiting = lock.acquire();
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = performance.now();
+    expect(holder.release()).toBe(true);
+    expect(await waiting).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(1000); // the kernel wakes it; 5 s polling would not
+    expect(lock.debugGetUuidOfLockingLock()).toBe(lock.uuid);
+    lock.release();
+  });
+
+  test('concurrent acquires of one instance both succeed, counted', async () => {
+    const holder = make();
+    const lock = make();
+    holder.acquireSync();
+    const both = Promise.all([lock.acquire(), lock.acquire(2000)]);
+    await new Promise((r) => setTimeout(r, 30));
+    holder.release();
+    expect(await both).toEqual([true, true]);
+    expect(lock.release()).toBe(false);
+    expect(lock.release()).toBe(true);
+  });
+
+  test('release deletes only its own file: a replaced file is left alone', async () => {
+    const lock = make();
+    expect(await lock.acquire()).toBe(true);
+    fs.unlinkSync(file);
+    fs.writeFileSync(file, uuidBytes(UUID4), { mode: 0o600 });
+    expect(() => lock.queryForErrorAfterInterrupt()).toThrow(ShmLockInconsistentError);
+    expect(lock.release()).toBe(false);
+    expect(fs.readFileSync(file)).toEqual(uuidBytes(UUID4));
+  });
+});
+
+describe('handles', () => {
+  test('lock() handle releases on dispose, only when acquired', async () => {
+    const lock = make();
+    {
+      await using handle = await lock.lock();
+      expect(handle.acquired).toBe(true);
+      const other = make();
+      {
+        using miss = other.lockSync(false);
+        expect(miss.acquired).toBe(false);
+      }
+      expect(lock.acquired).toBe(true);
+    }
+    expect(lock.acquired).toBe(false);
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
+  test('withLock runs fn(acquired) and releases, also when fn throws', async () => {
+    const lock = make();
+    expect(await lock.withLock((acquired) => (acquired && lock.acquired ? 'ran' : 'no'))).toBe('ran');
+    expect(lock.acquired).toBe(false);
+    await expect(
+      lock.withLock(async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(lock.acquired).toBe(false);
+    const holder = make();
+    holder.acquireSync();
+    expect(await lock.withLock((acquired) => acquired, { timeout: false })).toBe(false);
+    holder.release();
+    await expect(lock.withLock('nope' as never)).rejects.toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', argument: 'fn' }));
+  });
+});
+
+describe('exit event', () => {
+  test('while set, acquires return false at once; clear() makes them work again', async () => {
+    const lock = make();
+    const event = lock.getExitEvent();
+    expect(event).toBeInstanceOf(ExitEvent);
+    event.set();
+    expect(event.isSet()).toBe(true);
+    expect(event.signal.aborted).toBe(true);
+    expect(await lock.acquire()).toBe(false);
+    expect(lock.acquireSync()).toBe(false);
+    expect(fs.existsSync(file)).toBe(false);
+    event.clear();
+    expect(event.signal.aborted).toBe(false);
+    expect(await lock.acquire()).toBe(true);
+    lock.release();
+  });
+
+  test('setting it stops a pending wait (kernel wait and poll wait alike)', async () => {
+    const event = new ExitEvent();
+    const holder = make();
+    const lock = make({ exitEvent: event });
+    expect(lock.getExitEvent()).toBe(event);
+    holder.acquireSync();
+    const waiting = lock.acquire();
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = performance.now();
+    event.set();
+    expect(await waiting).toBe(false);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    holder.release();
+    // A foreign (unmarked) file makes the waiter poll; the event stops that too.
+    event.clear();
+    fs.writeFileSync(file, uuidBytes(UUID4), { mode: 0o600 });
+    const polling = make({ exitEvent: event, pollInterval: 10_000 }).acquire();
+    await new Promise((r) => setTimeout(r, 50));
+    event.set();
+    expect(await polling).toBe(false);
+  });
+
+  test('an AbortSignal works as the exit event', async () => {
+    const controller = new AbortController();
+    const holder = make();
+    const lock = make({ exitEvent: controller.signal });
+    holder.acquireSync();
+    const waiting = lock.acquire();
+    controller.abort();
+    expect(await waiting).toBe(false);
+    expect(lock.getExitEvent().isSet()).toBe(true);
+    holder.release();
+    expect(new ExitEvent(AbortSignal.abort()).isSet()).toBe(true);
+  });
+});
+
+describe('files this lock did not write', () => {
+  test('a foreign holder (uuid4, no kernel lock) is never broken', async () => {
+    fs.writeFileSync(file, uuidBytes(UUID4), { mode: 0o600 });
+    const lock = make({ pollInterval: 20 });
+    expect(lock.debugGetUuidOfLockingLock()).toBe(UUID4);
+    expect(await lock.acquire(false)).toBe(false);
+    expect(await lock.acquire(150)).toBe(false);
+    expect(lock.acquireSync(60)).toBe(false);
+    expect(fs.readFileSync(file)).toEqual(uuidBytes(UUID4));
+    lock.queryForErrorAfterInterrupt();
+    // The foreign holder releases: the poll picks it up.
+    const waiting = lock.acquire(2000);
+    setTimeout(() => fs.unlinkSync(file), 50);
+    expect(await waiting).toBe(true);
+    lock.release();
+  });
+
+  test('an empty or all-zero file without holder is not broken, and is reported as dangling', async () => {
+    const lock = make({ pollInterval: 10 });
+    for (const content of [Buffer.alloc(0), Buffer.alloc(16)]) {
+      fs.writeFileSync(file, content, { mode: 0o600 });
+      expect(await lock.acquire(60)).toBe(false);
+      expect(lock.debugGetUuidOfLockingLock()).toBeNull();
+      expect(fs.readFileSync(file)).toEqual(content);
+      expect(() => lock.queryForErrorAfterInterrupt()).toThrow(ShmLockInconsistentError);
+    }
+  });
+
+  test('a marked file (version 8) without a live kernel lock is a dead holder: broken and taken', async () => {
+    fs.writeFileSync(file, uuidBytes(UUID8), { mode: 0o600 });
+    const lock = make();
+    lock.queryForErrorAfterInterrupt(); // recoverable, not an error
+    expect(lock.acquireSync(false)).toBe(true);
+    expect(lock.debugGetUuidOfLockingLock()).toBe(lock.uuid);
+    lock.release();
+    fs.writeFileSync(file, uuidBytes(UUID8), { mode: 0o600 });
+    expect(await lock.acquire(false)).toBe(true);
+    lock.release();
+  });
+
+  test('wrong size and our own uuid without holding are inconsistent', () => {
+    const lock = make();
+    fs.writeFileSync(file, Buffer.alloc(5, 1));
+    expect(() => lock.queryForErrorAfterInterrupt()).toThrow(expect.objectContaining({ code: 'ERR_SHMLOCK_INCONSISTENT' }));
+    fs.writeFileSync(file, uuidBytes(lock.uuid));
+    expect(() => lock.queryForErrorAfterInterrupt()).toThrow(ShmLockInconsistentError);
+  });
+
+  test('a symlink planted under the name is refused, never followed', async () => {
+    const target = path.join(dir, 'target');
+    fs.writeFileSync(target, 'keep');
+    fs.symlinkSync(target, file);
+    const lock = make();
+    await expect(lock.acquire()).rejects.toThrow(expect.objectContaining({ code: 'ERR_LOCK_PATH', errno: 'ELOOP' }));
+    expect(() => lock.acquireSync(false)).toThrow(LockPathError);
+    expect(() => lock.debugGetUuidOfLockingLock()).toThrow(LockPathError);
+    expect(() => lock.queryForErrorAfterInterrupt()).toThrow(ShmLockInconsistentError);
+    expect(fs.readFileSync(target, 'utf8')).toBe('keep');
+    expect(fs.lstatSync(file).isSymbolicLink()).toBe(true);
+  });
+
+  test('a directory or FIFO under the name is an error, not a lock', async () => {
+    fs.mkdirSync(file);
+    await expect(make().acquire(false)).rejects.toThrow(LockPathError);
+    fs.rmdirSync(file);
+    execFileSync('mkfifo', [file]);
+    await expect(make().acquire(false)).rejects.toThrow(expect.objectContaining({ code: 'ERR_LOCK_PATH' }));
+    expect(() => make().queryForErrorAfterInterrupt()).toThrow(ShmLockInconsistentError);
+  });
+
+  test('a missing directory is a LockPathError', async () => {
+    await expect(new ShmLock(name, { dir: path.join(dir, 'missing') }).acquire(false)).rejects.toThrow(expect.objectContaining({ code: 'ERR_LOCK_PATH', errno: 'ENOENT' }));
+  });
+});
