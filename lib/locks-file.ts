@@ -22,7 +22,6 @@ import {
   LockError,
   LockFileReplacedError,
   LockPathError,
-  LockSystemError,
   LockTimeoutError,
 } from './errors';
 import { adoptDescriptor, closeDescriptor } from './kernel/descriptors';
@@ -30,6 +29,7 @@ import { type Backend, getConflict, setLock, supportsOfd } from './kernel/fcntl'
 import { encodePath, fdFileId, type FileId, fdIdentity, type Identity, sameFileAt } from './kernel/identity';
 import { waitUntil } from './kernel/interrupt';
 import { createLogger, type Logger, toLogger } from './logger';
+import { errnoCode, notRegularFile, pathError } from './path-error';
 import { IntervalSet } from './ranges/interval-set';
 import { type Acquire, type AcquireOptions, type LockSpec, type Range, toAcquire, toBoolean, toFunction, toOptions, toRange, toString } from './spec';
 import { waitInThread, type WaitTicket } from './wait/pool';
@@ -628,13 +628,13 @@ function openLockFile(path: string): { fd: number; writable: boolean } {
   try {
     fd = fs.openSync(path, flags | fs.constants.O_RDWR, 0o666);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EACCES' && code !== 'EROFS') throw openError(path, err as NodeJS.ErrnoException);
+    const code = errnoCode(err);
+    if (code !== 'EACCES' && code !== 'EROFS') throw pathError(path, err);
     try {
       fd = fs.openSync(path, O_NOFOLLOW | O_NONBLOCK | fs.constants.O_RDONLY);
       writable = false;
     } catch (second) {
-      throw openError(path, second as NodeJS.ErrnoException);
+      throw pathError(path, second);
     }
   }
   let stat: fs.Stats;
@@ -642,29 +642,11 @@ function openLockFile(path: string): { fd: number; writable: boolean } {
     stat = fs.fstatSync(fd);
   } catch (err) {
     fs.closeSync(fd);
-    throw openError(path, err as NodeJS.ErrnoException);
+    throw pathError(path, err);
   }
   if (!stat.isFile()) {
     fs.closeSync(fd);
-    throw new LockPathError(path, `${path}: not a regular file`, undefined);
+    throw notRegularFile(path);
   }
   return { fd, writable };
-}
-
-function openError(path: string, err: NodeJS.ErrnoException): LockError {
-  const code = err.code ?? 'EIO';
-  const reasons: Record<string, string> = {
-    ELOOP: 'is a symbolic link (refused: lock files are opened without following links)',
-    EISDIR: 'is a directory, not a regular file',
-    ENOENT: 'its directory does not exist',
-    ENOTDIR: 'a component of the path is not a directory',
-    EACCES: 'permission denied',
-    EPERM: 'operation not permitted',
-    ENAMETOOLONG: 'the path is too long',
-    ENXIO: 'is a socket or device without a reader, not a regular file',
-    EROFS: 'is on a read-only file system and does not exist',
-  };
-  const reason = reasons[code];
-  if (reason !== undefined) return new LockPathError(path, `${path}: ${reason}`, code, err);
-  return new LockSystemError('open', code, `${path}: ${err.message}`);
 }

@@ -10,9 +10,10 @@
  * @packageDocumentation
  */
 import { errnoError } from './fcntl';
-import { ERRNO, getLibc } from './libc';
+import { getLibc } from './libc';
 
 const ENOENT = 2;
+const ENOTDIR = 20;
 const STAT_SIZE = 256; // struct stat is 144 bytes on x86_64 and 128 on arm64
 const statBytes = new Uint8Array(STAT_SIZE);
 const stat32 = new Uint32Array(statBytes.buffer);
@@ -28,7 +29,7 @@ function statPath(path: string | Uint8Array): boolean {
   const bytes = typeof path === 'string' ? encodePath(path) : path;
   if (libc.stat(bytes, statBytes) === 0) return true;
   const errno = libc.errno();
-  if (errno === ENOENT || errno === ERRNO.EACCES) return false;
+  if (errno === ENOENT || errno === ENOTDIR) return false;
   throw errnoError('stat', errno);
 }
 

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { DeadlockError, LocksFile } from 'locksfile';
-import { startLineChild, type LineChild } from '../helpers/line-child';
+import { killAll, type LineChild, spawnNode } from '../helpers/children';
 import { fixture, tmpDir } from '../helpers/paths';
 
 const run = promisify(execFile);
@@ -16,13 +16,20 @@ let dir: string;
 let lockPath: string;
 const children: LineChild[] = [];
 
+/** Sends one command line to a fixture and returns its one-line reply. */
+function ask(child: LineChild, line: string): Promise<string> {
+  child.send(line);
+  return child.takeLine();
+}
+
 beforeEach(() => {
   dir = tmpDir();
   lockPath = path.join(dir, 'posix.lock');
 });
 
 afterEach(async () => {
-  await Promise.all(children.splice(0).map((c) => c.kill()));
+  children.splice(0);
+  await killAll();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -35,17 +42,17 @@ test('4 processes x 1,000 increments under POSIX write locks come out exact', as
 });
 
 test('probe reports the holding process pid; the other process waits for it', async () => {
-  const child = startLineChild(process.execPath, [fixture('owner'), lockPath, 'posix']);
+  const child = spawnNode(fixture('owner'), [lockPath, 'posix']);
   children.push(child);
-  const ready = await child.next();
+  const ready = await child.takeLine();
   const pid = Number(ready.split(' ')[1]);
-  expect(await child.ask('lock 2 3 w')).toBe('ok');
+  expect(await ask(child, 'lock 2 3 w')).toBe('ok');
   const lf = new LocksFile(lockPath, { backend: 'posix' });
   expect(lf.probe([0, 10], { write: false })).toEqual({ start: 2, count: 3, write: true, pid });
   expect(lf.acquireSync(3, { blocking: false })).toBe(false);
   expect(lf.acquireSync(5, { write: true, blocking: false })).toBe(true);
   const waiting = lf.acquire(4, { write: true });
-  setTimeout(() => void child.ask('release'), 50);
+  setTimeout(() => void ask(child, 'release'), 50);
   expect(await waiting).toBe(true);
   expect(lf.held()).toEqual([{ start: 4, count: 2, write: true }]);
   lf.close();
@@ -57,24 +64,24 @@ test('closing one POSIX instance keeps another instance\'s locks on the same fil
   expect(a.acquireSync(1, { write: true })).toBe(true);
   expect(b.acquireSync(7, { write: true })).toBe(true);
   a.close();
-  const child = startLineChild(process.execPath, [fixture('owner'), lockPath, 'posix']);
+  const child = spawnNode(fixture('owner'), [lockPath, 'posix']);
   children.push(child);
-  await child.next();
-  expect(await child.ask('try 1 1 w')).toBe('ok');
-  expect(await child.ask('try 7 1 w')).toBe('busy');
+  await child.takeLine();
+  expect(await ask(child, 'try 1 1 w')).toBe('ok');
+  expect(await ask(child, 'try 7 1 w')).toBe('busy');
   b.close();
-  expect(await child.ask('try 7 1 w')).toBe('ok');
+  expect(await ask(child, 'try 7 1 w')).toBe('ok');
 });
 
 test('the kernel\'s deadlock detection surfaces as DeadlockError', async () => {
-  const child = startLineChild(process.execPath, [fixture('owner'), lockPath, 'posix']);
+  const child = spawnNode(fixture('owner'), [lockPath, 'posix']);
   children.push(child);
-  await child.next();
+  await child.takeLine();
   const lf = new LocksFile(lockPath, { backend: 'posix' });
   expect(lf.acquireSync(0, { write: true })).toBe(true);
-  expect(await child.ask('lock 1 1 w')).toBe('ok');
+  expect(await ask(child, 'lock 1 1 w')).toBe('ok');
   // The child now blocks on index 0 (ours) while we ask for index 1 (its): a cycle.
-  const childWaits = child.ask('lock 0 1 w');
+  const childWaits = ask(child, 'lock 0 1 w');
   await new Promise((r) => setTimeout(r, 100));
   expect(() => lf.acquireSync(1, { write: true })).toThrow(DeadlockError);
   lf.close();
