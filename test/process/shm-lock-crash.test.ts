@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ShmLock } from 'locksfile';
-import { Counters, startHolder } from '../fixtures/shm-driver';
+import { Counters, startHolder } from '../helpers/shm-driver';
 import { killAll } from '../helpers/children';
 import { tmpDir } from '../helpers/paths';
 

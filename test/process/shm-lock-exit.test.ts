@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { ShmLock } from 'locksfile';
-import { startHolder } from '../fixtures/shm-driver';
+import { startHolder } from '../helpers/shm-driver';
 import { killAll } from '../helpers/children';
 
 let name: string;
