@@ -1,0 +1,159 @@
+/**
+ * Adapters for this project's own library, loaded as the package itself (`locksfile`, i.e.
+ * the `dist/` build that `npm run bench` makes first), so the benchmark measures exactly
+ * what users install. The exports are checked at compile time against the API contract
+ * below (`OursModule`).
+ *
+ * @packageDocumentation
+ */
+import type * as Lib from 'locksfile';
+import { shmNameFor } from '../harness/paths';
+import { notAcquired, type LockAdapter } from './types';
+
+/** Lock spec: an index or `[start, count]`. */
+export type OursSpec = number | readonly [number, number];
+
+/** The LocksFile API the benchmark drives. */
+export interface OursLocksFile {
+  acquireSync(spec: OursSpec, options: { readonly write: boolean }): boolean;
+  acquire(spec: OursSpec, options: { readonly write: boolean }): Promise<boolean>;
+  release(spec: OursSpec): void;
+  close(): void;
+}
+
+/** The ShmLock API the benchmark drives. */
+export interface OursShmLock {
+  acquire(): Promise<unknown>;
+  acquireSync(): unknown;
+  release(): unknown;
+  close?(): unknown;
+}
+
+/** What the library module must export. */
+export interface OursModule {
+  readonly LocksFile: new (path: string) => OursLocksFile;
+  readonly ShmLock: new (name: string, options?: { readonly dir?: string }) => OursShmLock;
+}
+
+/** Result of loading the library. */
+export type OursLoad =
+  | { readonly ok: true; readonly from: string; readonly module: Partial<OursModule> }
+  | { readonly ok: false; readonly reason: string };
+
+let loaded: OursLoad | undefined;
+
+/** Loads the package once (`dist/` through the package's own `exports`). */
+export function loadOurs(): OursLoad {
+  if (loaded !== undefined) return loaded;
+  try {
+    // Compile-time check: the real exports must satisfy the contract.
+    const module: Partial<OursModule> = require('locksfile') as typeof Lib;
+    loaded = { ok: true, from: 'dist/ (package locksfile)', module };
+  } catch (e) {
+    loaded = { ok: false, reason: `locksfile fails to load (run npm run build): ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}` };
+  }
+  return loaded;
+}
+
+function hasMethod(ctor: unknown, name: string): boolean {
+  if (typeof ctor !== 'function') return false;
+  const proto: unknown = (ctor as { prototype?: unknown }).prototype;
+  return typeof proto === 'object' && proto !== null && typeof (proto as Record<string, unknown>)[name] === 'function';
+}
+
+/** `null` when implementation `id` of ours can run, else the reason it cannot. */
+export function oursUnavailable(id: string): string | null {
+  const l = loadOurs();
+  if (!l.ok) return l.reason;
+  const m = l.module;
+  switch (id) {
+    case 'ours-sync':
+      return hasMethod(m.LocksFile, 'acquireSync') ? null : 'the library exports no LocksFile with acquireSync yet';
+    case 'ours-async':
+      return hasMethod(m.LocksFile, 'acquire') ? null : 'the library exports no LocksFile with async acquire yet';
+    case 'ours-shm-sync':
+      return hasMethod(m.ShmLock, 'acquireSync') ? null : 'the library exports no ShmLock with acquireSync yet';
+    case 'ours-shm-async':
+      return hasMethod(m.ShmLock, 'acquire') ? null : 'the library exports no ShmLock with async acquire yet';
+    default:
+      return `unknown implementation ${id}`;
+  }
+}
+
+function required<K extends keyof OursModule>(key: K): OursModule[K] {
+  const l = loadOurs();
+  if (!l.ok) throw new Error(l.reason);
+  const v = l.module[key];
+  if (v === undefined) throw new Error(`the library does not export ${key}`);
+  return v;
+}
+
+const WRITE = { write: true } as const;
+const READ = { write: false } as const;
+
+/** Our adapters. */
+export const oursAdapters: readonly LockAdapter[] = [
+  {
+    id: 'ours-sync',
+    open(p) {
+      const lf = new (required('LocksFile'))(p);
+      return {
+        mode: 'sync',
+        acquire: (index, write) => lf.acquireSync(index, write ? WRITE : READ),
+        release: (index) => lf.release(index),
+        close: () => lf.close(),
+      };
+    },
+  },
+  {
+    id: 'ours-async',
+    open(p) {
+      const lf = new (required('LocksFile'))(p);
+      return {
+        mode: 'async',
+        acquire: (index, write) => lf.acquire(index, write ? WRITE : READ),
+        release: (index) => lf.release(index),
+        close: () => lf.close(),
+      };
+    },
+  },
+  {
+    id: 'ours-shm-sync',
+    open(p) {
+      const shm = new (required('ShmLock'))(shmNameFor(p));
+      return {
+        mode: 'sync',
+        acquire: (index) => {
+          if (index !== 0) throw new Error('ShmLock is a single named lock');
+          if (shm.acquireSync() === false) throw notAcquired('ours-shm-sync', index);
+        },
+        release: () => {
+          shm.release();
+        },
+        close: () => {
+          shm.close?.();
+        },
+      };
+    },
+  },
+  {
+    id: 'ours-shm-async',
+    open(p) {
+      const shm = new (required('ShmLock'))(shmNameFor(p));
+      return {
+        mode: 'async',
+        acquire: async (index) => {
+          if (index !== 0) throw new Error('ShmLock is a single named lock');
+          if ((await shm.acquire()) === false) throw notAcquired('ours-shm-async', index);
+        },
+        release: () => {
+          const r = shm.release();
+          return r instanceof Promise ? r.then(() => undefined) : undefined;
+        },
+        close: async () => {
+          await shm.close?.();
+        },
+      };
+    },
+  },
+];

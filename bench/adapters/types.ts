@@ -1,0 +1,53 @@
+/**
+ * The common interface every Node lock implementation is driven through.
+ *
+ * A handle is opened for one lock path. `index` selects lock n of an indexed implementation
+ * (byte n of the lock file); whole-file implementations accept only index 0. `write` selects an
+ * exclusive (true) or shared (false) lock; implementations without shared locks take
+ * `write: false` as exclusive and are never used where sharing matters.
+ *
+ * @packageDocumentation
+ */
+
+/** A handle whose calls block the calling thread until done. */
+export interface SyncHandle {
+  readonly mode: 'sync';
+  /** Takes the lock, waiting as long as needed; `false` means it was not taken. */
+  acquire(index: number, write: boolean): boolean | void;
+  /** Releases a lock taken by this handle. */
+  release(index: number): void;
+  /** Releases everything and closes descriptors. */
+  close(): void;
+}
+
+/** A handle whose acquire returns a promise (the event loop keeps running while waiting). */
+export interface AsyncHandle {
+  readonly mode: 'async';
+  /** Takes the lock, waiting as long as needed; resolving `false` means it was not taken. */
+  acquire(index: number, write: boolean): Promise<boolean | void>;
+  /** Releases a lock taken by this handle (may complete synchronously). */
+  release(index: number): Promise<void> | void;
+  /** Releases everything and closes descriptors. */
+  close(): Promise<void> | void;
+}
+
+/** Any handle. */
+export type LockHandle = SyncHandle | AsyncHandle;
+
+/** Opens handles of one implementation. */
+export interface LockAdapter {
+  /** Catalog id of the implementation. */
+  readonly id: string;
+  /** Opens a handle on `path` (each handle is its own lock owner). */
+  open(path: string): LockHandle;
+}
+
+/** The error to throw when an acquire that should wait reported failure. */
+export function notAcquired(id: string, index: number): Error {
+  return new Error(`${id}: acquire(${index}) returned false although it should wait`);
+}
+
+/** Throws for whole-file implementations asked for an index other than 0. */
+export function checkWholeFile(id: string, index: number): void {
+  if (index !== 0) throw new Error(`${id} locks whole files only; index ${index} is not supported`);
+}

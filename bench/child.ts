@@ -1,0 +1,43 @@
+/**
+ * Entry point of a Node worker process: `node child.js '<WorkerConfig JSON>'`. Dispatches to
+ * the role named in the configuration; any failure is reported as an `error` message and exit
+ * code 1, so the runner can mark the case FAILED.
+ *
+ * @packageDocumentation
+ */
+import type { WorkerConfig } from './harness/protocol';
+import { counterRole } from './roles/counter';
+import { handoverRole } from './roles/handover';
+import { send } from './roles/io';
+import { raceRole } from './roles/race';
+import { readersRole } from './roles/readers';
+import { scaleRole } from './roles/scale';
+import { uncontendedRole } from './roles/uncontended';
+
+async function main(): Promise<void> {
+  const arg = process.argv[2];
+  if (arg === undefined) throw new Error('usage: node child.js <config JSON>');
+  const cfg = JSON.parse(arg) as WorkerConfig;
+  switch (cfg.role) {
+    case 'uncontended':
+      return uncontendedRole(cfg);
+    case 'counter':
+      return counterRole(cfg);
+    case 'race':
+      return raceRole(cfg);
+    case 'handover':
+      return handoverRole(cfg);
+    case 'readers':
+      return readersRole(cfg);
+    case 'scale':
+      return scaleRole(cfg);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    send('error', { message: e instanceof Error ? (e.stack ?? e.message).split('\n').slice(0, 3).join(' | ') : String(e) });
+    process.exit(1);
+  },
+);

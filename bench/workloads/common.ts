@@ -1,0 +1,92 @@
+/**
+ * Helpers shared by the workloads: building rows and metrics, turning any failure of a case
+ * into a FAILED row, and start times in the shared monotonic clock.
+ *
+ * @packageDocumentation
+ */
+import type { ImplInfo } from '../adapters/catalog';
+import { nowNs } from '../harness/clock';
+import { shmNameFor } from '../harness/paths';
+import type { WorkerBase } from '../harness/protocol';
+import { median } from '../harness/stats';
+import type { Better, Metric, Row, RunContext } from '../harness/types';
+
+/** A verification failure: the run completed but its result is wrong. */
+export class VerifyError extends Error {}
+
+/** A metric from its repetitions (value = median). */
+export function metric(reps: readonly number[], unit: string, better: Better): Metric {
+  return { value: median(reps), reps: [...reps], unit, better };
+}
+
+/** Collects per-repetition values of several metrics. */
+export class RepMetrics {
+  private readonly values = new Map<string, { reps: number[]; unit: string; better: Better }>();
+
+  /** Adds one repetition's value of `name`. */
+  add(name: string, value: number, unit: string, better: Better): void {
+    let m = this.values.get(name);
+    if (m === undefined) {
+      m = { reps: [], unit, better };
+      this.values.set(name, m);
+    }
+    m.reps.push(value);
+  }
+
+  /** The metrics (medians of the repetitions). */
+  build(): Record<string, Metric> {
+    const out: Record<string, Metric> = {};
+    for (const [k, v] of this.values) out[k] = metric(v.reps, v.unit, v.better);
+    return out;
+  }
+}
+
+/** A row for `info`. */
+export function row(workload: string, kase: string, info: Pick<ImplInfo, 'id' | 'label' | 'group'>, status: Row['status'], metrics: Record<string, Metric>, note?: string): Row {
+  return { workload, case: kase, impl: info.id, label: info.label, group: info.group, status, metrics, ...(note === undefined ? {} : { note }) };
+}
+
+/**
+ * Runs one case and returns its row; any exception (crash, hang, failed verification) becomes a
+ * FAILED row carrying the reason, so no figure is ever reported from a broken run.
+ */
+export async function runCase(
+  ctx: RunContext,
+  workload: string,
+  kase: string,
+  info: ImplInfo,
+  body: () => Promise<{ metrics: Record<string, Metric>; note?: string }>,
+): Promise<Row> {
+  const t0 = Date.now();
+  try {
+    const r = await body();
+    ctx.log(`  ${workload} ${kase} ${info.label}: ok (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    return row(workload, kase, info, 'ok', r.metrics, r.note);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    ctx.log(`  ${workload} ${kase} ${info.label}: FAILED: ${msg}`);
+    return row(workload, kase, info, 'FAILED', {}, msg);
+  }
+}
+
+/** A monotonic start time `ms` from now, as the decimal string the workers expect. */
+export function startAt(ms: number): string {
+  return String(nowNs() + BigInt(Math.round(ms * 1e6)));
+}
+
+/** The worker settings shared by every worker of one case. */
+export function workerBase(ctx: RunContext, info: ImplInfo, name: string, worker: number, workers: number): WorkerBase {
+  const lockPath = `${ctx.dir}/${name}.lock`;
+  return { impl: info.id, worker, workers, lockPath, statePath: `${ctx.dir}/${name}.state`, shmName: shmNameFor(lockPath) };
+}
+
+/** Nanosecond span from the earliest start to the latest end of several workers. */
+export function wallNs(results: ReadonlyArray<{ startNs: bigint; endNs: bigint }>): number {
+  let s = results[0]!.startNs;
+  let e = results[0]!.endNs;
+  for (const r of results) {
+    if (r.startNs < s) s = r.startNs;
+    if (r.endNs > e) e = r.endNs;
+  }
+  return Number(e - s);
+}
