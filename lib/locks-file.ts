@@ -83,11 +83,12 @@ class PendingAcquire {
   readonly end: number;
   /** Resolves once nothing of this request is left in the kernel. */
   readonly settled: Promise<void>;
-  readonly markSettled: () => void;
+  private readonly markSettled: () => void;
   /** Resolves with the reason when the request is abandoned before it was granted. */
   readonly abandoned: Promise<Abandon>;
   private readonly markAbandoned: (reason: Abandon) => void;
   private outcome: 'live' | 'answered' = 'live';
+  private reason: Abandon | undefined;
 
   constructor(
     readonly start: number,
@@ -108,8 +109,9 @@ class PendingAcquire {
     return this.start < end && start < this.end;
   }
 
+  /** Still wanted: neither answered nor abandoned. */
   get live(): boolean {
-    return this.outcome === 'live';
+    return this.outcome === 'live' && this.reason === undefined;
   }
 
   /** Gives the caller its answer (once). */
@@ -120,11 +122,21 @@ class PendingAcquire {
     else this.resolve(value);
   }
 
-  /** Ends the request before it was granted: the caller hears at once, the kernel side follows. */
+  /**
+   * Ends the request before it was granted. The kernel side is wound up first (`#run`
+   * returns); {@link finish} then gives the caller its answer, so that when the promise
+   * settles nothing of the request is held and the range is free for a sync call.
+   */
   abandon(reason: Abandon): void {
-    if (this.outcome !== 'live') return;
-    this.answer(reason === 'timeout' ? false : reason);
+    if (!this.live) return;
+    this.reason = reason;
     this.markAbandoned(reason);
+  }
+
+  /** Called once nothing of the request is left in the kernel: answers an abandoned request. */
+  finish(): void {
+    if (this.reason !== undefined) this.answer(this.reason === 'timeout' ? false : this.reason);
+    this.markSettled();
   }
 }
 
@@ -266,8 +278,8 @@ export class LocksFile {
       this.#pending.add(op);
       void this.#run(op, range, opts, earlier).finally(() => {
         this.#pending.delete(op);
-        op.markSettled();
         this.#closeFdIfDone();
+        op.finish();
       });
     });
   }
@@ -634,7 +646,8 @@ function openLockFile(path: string): { fd: number; writable: boolean } {
       fd = fs.openSync(path, O_NOFOLLOW | O_NONBLOCK | fs.constants.O_RDONLY);
       writable = false;
     } catch (second) {
-      throw pathError(path, second);
+      // A missing file we may not create: the permission is the problem, not the path.
+      throw pathError(path, errnoCode(second) === 'ENOENT' ? err : second);
     }
   }
   let stat: fs.Stats;
