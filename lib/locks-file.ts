@@ -31,7 +31,8 @@ import { waitUntil } from './kernel/interrupt';
 import { createLogger, type Logger, toLogger } from './logger';
 import { errnoCode, notRegularFile, pathError } from './path-error';
 import { IntervalSet } from './ranges/interval-set';
-import { type Acquire, type AcquireOptions, type LockSpec, type Range, toAcquire, toBoolean, toFunction, toOptions, toRange, toString } from './spec';
+import { withoutSignalHooks } from './shm-lock-exit';
+import { type Acquire, type AcquireOptions, type LockSpec, type Range, toAcquire, toBoolean, toChoice, toFunction, toOptions, toRange, toString } from './spec';
 import { waitInThread, type WaitTicket } from './wait/pool';
 
 /** Options of the {@link LocksFile} constructor. */
@@ -179,10 +180,7 @@ export class LocksFile {
     this.id = toString(opts.id, 'options.id', randomUUID());
     const verbose = toBoolean(opts.verbose, 'options.verbose', false);
     this.#logger = toLogger(opts.logger, 'options.logger') ?? (verbose ? createLogger('locksfile', 'debug') : undefined);
-    const backend = opts.backend;
-    if (backend !== undefined && backend !== 'ofd' && backend !== 'posix') {
-      throw new InvalidArgumentError('ERR_INVALID_ARG_VALUE', 'options.backend', `expected 'ofd' or 'posix', received ${String(backend)}`);
-    }
+    const backend = toChoice<Backend>(opts.backend, 'options.backend', ['ofd', 'posix']);
     this.path = resolved;
     this.#pathBytes = encodePath(resolved);
     const opened = openLockFile(resolved);
@@ -225,7 +223,7 @@ export class LocksFile {
       let granted = setLock(this.#fd, this.backend, type, range.start, range.count);
       if (!granted && opts.blocking && opts.timeout !== 0) {
         const deadline = opts.timeout === undefined ? undefined : performance.now() + opts.timeout;
-        granted = waitUntil(this.#fd, this.backend, type, range.start, range.count, deadline, () => false) === 'granted';
+        granted = withoutSignalHooks(() => waitUntil(this.#fd, this.backend, type, range.start, range.count, deadline, () => false)) === 'granted';
       }
       if (!granted) {
         this.#log(`acquireSync ${describeRange(range, opts.write)}: not acquired`);

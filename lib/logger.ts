@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { InvalidArgumentError } from './errors';
-import { toString } from './spec';
+import { toChoice, toString } from './spec';
 
 /** What the library logs through. */
 export interface Logger {
@@ -26,10 +26,7 @@ const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent']
  */
 export function createLogger(name: string, level: LogLevel = 'info'): Logger {
   const label = toString(name, 'name');
-  if (!LEVELS.includes(level)) {
-    throw new InvalidArgumentError('ERR_INVALID_ARG_VALUE', 'level', `expected one of ${LEVELS.join(', ')}, received ${String(level)}`);
-  }
-  const threshold = LEVELS.indexOf(level);
+  const threshold = LEVELS.indexOf(toChoice(level, 'level', LEVELS, 'info'));
   const write = (at: LogLevel) => (message: string): void => {
     if (LEVELS.indexOf(at) < threshold) return;
     process.stderr.write(`${new Date().toISOString()} ${at.toUpperCase()} ${label} [${process.pid}]: ${message}\n`);

@@ -8,6 +8,12 @@
  * listener handles it, ours removes itself and sends the signal again, so the process ends
  * the way it would have without us (killed by that signal).
  *
+ * JS listeners cannot run while the thread is blocked in a synchronous wait, so during one
+ * ({@link withoutSignalHooks}) our signal listeners step aside and the signals take their
+ * default action: a SIGTERM ends a process stuck in `acquireSync` at once instead of never.
+ * The named locks it held are then freed by the next waiter's crash recovery (the kernel
+ * dropped their kernel locks with the process).
+ *
  * @packageDocumentation
  */
 import type { Logger } from './logger';
@@ -71,5 +77,21 @@ export function setExitHooks(owner: object, file: ShmLockFile, hooks: ExitHooks,
   if (hooks.exit && !process.listeners('exit').includes(onExit)) process.on('exit', onExit);
   if (hooks.signals) {
     for (const signal of SIGNALS) if (!process.listeners(signal).includes(onSignal)) process.on(signal, onSignal);
+  }
+}
+
+/**
+ * Runs `fn`, a synchronous wait that blocks the thread, with our signal listeners removed
+ * where they are the only listener (so SIGINT/SIGTERM/SIGHUP keep their default action
+ * meanwhile), and puts them back afterwards. A signal some other listener handles is left
+ * alone: that listener's owner chose to handle it.
+ */
+export function withoutSignalHooks<T>(fn: () => T): T {
+  const removed = SIGNALS.filter((signal) => process.listeners(signal).length === 1 && process.listeners(signal)[0] === onSignal);
+  for (const signal of removed) process.removeListener(signal, onSignal);
+  try {
+    return fn();
+  } finally {
+    for (const signal of removed) process.on(signal, onSignal);
   }
 }

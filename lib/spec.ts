@@ -116,6 +116,17 @@ export function toSignal(value: unknown, argument: string): AbortSignal | undefi
   return value;
 }
 
+/** One of `choices` (compared with `===`), or `fallback` when `undefined`. */
+export function toChoice<T extends string>(value: unknown, argument: string, choices: readonly T[], fallback: T): T;
+export function toChoice<T extends string>(value: unknown, argument: string, choices: readonly T[]): T | undefined;
+export function toChoice<T extends string>(value: unknown, argument: string, choices: readonly T[], fallback?: T): T | undefined {
+  if (value === undefined) return fallback;
+  if (!(choices as readonly unknown[]).includes(value)) {
+    throw new InvalidArgumentError('ERR_INVALID_ARG_VALUE', argument, `expected one of ${choices.map((c) => `'${c}'`).join(', ')}, received ${describe(value)}`);
+  }
+  return value as T;
+}
+
 /** A function. */
 export function toFunction<F extends (...args: never[]) => unknown>(value: unknown, argument: string): F {
   if (typeof value !== 'function') throw invalidType(argument, 'a function', value);

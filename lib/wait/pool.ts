@@ -18,6 +18,7 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { LockError, LockSystemError } from '../errors';
 import { errnoError, setLock, type Backend } from '../kernel/fcntl';
 import { interruptThread } from '../kernel/interrupt';
 import { put64, Result, SLOTS, Slot, State } from './protocol';
@@ -101,22 +102,35 @@ function signal(waiter: Waiter): void {
   if (tid !== 0) interruptThread(tid);
 }
 
+/** A waiter thread's failure (e.g. EMFILE while starting it) as the library's typed error. */
+function waiterError(err: unknown): LockError {
+  if (err instanceof LockError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const errno = /\bE[A-Z0-9]{2,}\b/.exec(message)?.[0] ?? 'EIO';
+  return new LockSystemError('worker_threads', errno, `lock waiter thread failed: ${message}`);
+}
+
 function spawn(): Waiter {
   installExitHook();
   const ctrl = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
-  const worker = new Worker(SCRIPT, { workerData: { control: ctrl.buffer, idleMs: IDLE_MS }, stdout: false, stderr: false });
+  let worker: Worker;
+  try {
+    worker = new Worker(SCRIPT, { workerData: { control: ctrl.buffer, idleMs: IDLE_MS }, stdout: false, stderr: false });
+  } catch (err) {
+    throw waiterError(err);
+  }
   const waiter: Waiter = { worker, ctrl, alive: true, job: undefined };
-  const die = (err: Error): void => {
+  const die = (err: unknown): void => {
     waiter.alive = false;
     const at = idle.indexOf(waiter);
     if (at >= 0) idle.splice(at, 1);
     busy.delete(waiter);
-    if (waiter.job !== undefined) finish(waiter.job, err);
+    if (waiter.job !== undefined) finish(waiter.job, waiterError(err));
     waiter.job = undefined;
     pump();
   };
   worker.on('error', die);
-  worker.on('exit', (code) => die(new Error(`lock waiter thread exited (code ${code})`)));
+  worker.on('exit', (code) => die(`the thread exited (code ${code}) while waiting`));
   worker.unref();
   return waiter;
 }
