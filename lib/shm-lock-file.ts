@@ -4,24 +4,38 @@
  * mode 0600, 16 bytes holding the holder's uuid, unlink on release) plus a kernel lock that
  * makes crashed holders recoverable and lets waiters sleep in the kernel instead of polling.
  *
- * Holder (this process):
- * 1. `open(O_CREAT | O_EXCL | O_NOFOLLOW, 0600)`: the name is ours or `EEXIST`.
- * 2. Take an OFD write lock on the whole file, non-blocking. The file is still empty; if a
- *    waiter that is judging the name holds the lock at this instant, the holder unlinks its
- *    own empty file again (nobody else ever unlinks an empty file) and starts over.
+ * Holder (this process), publishing its file complete:
+ * 1. `open(<dir>, O_TMPFILE | O_RDWR, 0600)`: a new file without a name, which nobody else
+ *    can reach.
+ * 2. Take an OFD write lock on the whole file (it cannot be refused: nobody else has it).
  * 3. Write its *marked* uuid: a random uuid with version nibble 8 (RFC 9562 "custom"),
- *    where Python's shmlock writes a version-4 uuid. A marked file therefore always has a
- *    holder that took the kernel lock before writing it.
- * 4. Release: while still holding the kernel lock, unlink the name only if it still names the
+ *    where Python's shmlock writes a version-4 uuid.
+ * 4. `linkat("/proc/self/fd/<fd>", <dir>/<name>, AT_SYMLINK_FOLLOW)`: the name is ours or
+ *    `EEXIST` (then the unnamed file is closed and the holder waits, below). `linkat` never
+ *    replaces an existing name, so this excludes Python's `O_CREAT | O_EXCL` creators and they
+ *    exclude us. The name thus only ever appears already locked and already holding a marked
+ *    uuid; a holder killed anywhere before the link leaves nothing behind (the unnamed inode
+ *    vanishes with its descriptor).
+ * 5. Release: while still holding the kernel lock, unlink the name only if it still names the
  *    same inode and the file still holds this holder's uuid; then close, which drops the lock.
  *    The kernel also drops the lock when the holder's process dies, however it dies.
+ *
+ * Fallback, where the file system refuses `O_TMPFILE` (`EOPNOTSUPP`, `EISDIR`, `EINVAL`) or
+ * there is no `/proc` (`linkat` says `ENOENT`): `open(<dir>/<name>, O_CREAT | O_EXCL |
+ * O_NOFOLLOW, 0600)` (the name is ours or `EEXIST`), then the same non-blocking whole-file
+ * lock, then the uuid. Between the create and the lock the file is empty and unlocked: if a
+ * waiter judging the name holds the lock at that instant, the holder unlinks its own empty
+ * file again and starts over; once locked, it checks that the name still names its inode (a
+ * waiter may have broken it as dead, below, if the holder stalled there) and starts over if
+ * not. A marked file therefore always has a holder that took the kernel lock before writing it.
  *
  * Waiter, after `EEXIST`: open the existing file (`O_NOFOLLOW`; anything but a regular file is
  * an error) and try the same write lock, non-blocking.
  * - Refused: a live holder. Wait for that lock in the kernel; its release (or death) wakes the
  *   waiter at once, which then judges the file as below.
  * - Granted (now or after the wait): the waiter itself holds the file's lock, so no holder of
- *   this protocol can be inside steps 2-4 on it. Then, in this order:
+ *   this protocol can be inside steps 2-5 (or the fallback's lock-and-write) on it. Then, in
+ *   this order:
  *   - the name no longer names this inode (`lstat` vs `fstat`): the holder released; retry the
  *     exclusive create at once;
  *   - 16 bytes, marked: the holder died holding it. Unlink the name and retry. Safe because
@@ -29,28 +43,42 @@
  *     needs that lock first and will then see the name gone or replaced, and a new holder's
  *     file is a different inode, so no two waiters both break one file and no waiter deletes a
  *     file created after its check;
- *   - empty or all zero: a holder between steps 1 and 3 (ours or Python's): retry soon;
+ *   - empty or all zero: a creator between its create and its uuid (a fallback ShmLock
+ *     holder, or a Python shmlock holder between `shm_open` and writing its uuid), or one that
+ *     died there. Retry soon while the file is younger than the grace period (at least 1 s, see
+ *     {@link ShmLockFile}; its age is the larger of its `ctime`/`mtime` age and how long this
+ *     waiter has seen this very inode unchanged); older, it is a dead creation: unlink it like
+ *     a dead holder's file (same checks, same lock held) and retry;
  *   - anything else (a Python shmlock holder's uuid4): never broken; poll every pollInterval.
  *   The judging waiter closes its descriptor, dropping its lock, before it does anything else.
  *
- * A holder killed between steps 1 and 2 leaves an empty, unmarked file that is never broken
- * automatically (the window is two consecutive system calls; Python has the same window);
- * `ShmLock.queryForErrorAfterInterrupt()` reports it.
+ * Remaining window: a Python shmlock creator stalled (stopped, swapped out) for longer than the
+ * grace period between its create and its uuid write, or a wall clock stepped forward by more
+ * than the grace period during that instant, could see its file broken under it. Python's
+ * creator holds no kernel lock, so nothing better is possible without changing shmlock.
  *
  * @packageDocumentation
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
 import { LockError, LockPathError, ShmLockInconsistentError } from './errors';
 import { errnoCode, notRegularFile, pathError } from './path-error';
 import { getConflict, setLock } from './kernel/fcntl';
+import { linkFd, O_TMPFILE } from './kernel/publish';
 
 /** Size of a lock file: one uuid. */
 const UUID_BYTES = 16;
 
 const { O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR } = fs.constants;
-/** The exclusive create of step 1. O_NONBLOCK never matters for a new regular file. */
+/** The exclusive create of the fallback. O_NONBLOCK never matters for a new regular file. */
 const CREATE = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK;
+/** The unnamed file of step 1. */
+const CREATE_UNNAMED = O_TMPFILE | O_RDWR;
+/** `open(O_TMPFILE)` errors meaning "not supported here" (old kernel or file system). */
+const NO_TMPFILE = new Set(['EOPNOTSUPP', 'ENOTSUP', 'EISDIR', 'EINVAL']);
+/** Shortest grace period before an empty, unlocked file is taken for a dead creation. */
+export const MIN_FORMING_GRACE_MS = 1000;
 /** Opening someone else's lock file: no symlinks, and a FIFO under the name cannot block us. */
 const OPEN_RDWR = O_RDWR | O_NOFOLLOW | O_NONBLOCK;
 const OPEN_RDONLY = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
@@ -143,12 +171,26 @@ export class ShmLockFile {
   count = 0;
   /** Descriptor of the held file, carrying the kernel lock; -1 when not held. */
   #fd = -1;
+  /** Whether to publish with `O_TMPFILE` + `linkat`; false once found unsupported. */
+  #unnamed = true;
+  /** The empty file this waiter is watching: its identity and when it first saw it (monotonic ms). */
+  #forming: { readonly dev: bigint; readonly ino: bigint; readonly ctime: bigint; readonly since: number } | undefined;
 
-  /** `path`: `<dir>/<name>`; `uuid`: this holder's marked uuid. */
+  /**
+   * `path`: `<dir>/<name>`; `uuid`: this holder's marked uuid; `formingGraceMs`: how long an
+   * empty (or all-zero) file without a live kernel lock is left to its creator before it is
+   * broken as a dead creation (raised to at least {@link MIN_FORMING_GRACE_MS}).
+   */
   constructor(
     readonly path: string,
     readonly uuid: Buffer,
-  ) {}
+    formingGraceMs: number = MIN_FORMING_GRACE_MS,
+  ) {
+    this.formingGraceMs = Math.max(MIN_FORMING_GRACE_MS, formingGraceMs);
+  }
+
+  /** Grace period of an empty, unlocked file (see the constructor). */
+  readonly formingGraceMs: number;
 
   /** Whether this instance holds the file (and its kernel lock). */
   get held(): boolean {
@@ -157,6 +199,54 @@ export class ShmLockFile {
 
   /** One non-blocking try: create the file, or examine the existing one (see the module doc). */
   tryAcquire(): Step {
+    const published = this.#unnamed ? this.#publish() : undefined;
+    return published ?? this.#create();
+  }
+
+  #acquired(fd: number): Step {
+    this.#fd = fd;
+    this.count = 1;
+    this.#forming = undefined;
+    return { kind: 'acquired' };
+  }
+
+  /**
+   * Steps 1-4: publish an unnamed, locked file holding our uuid under the name. Returns
+   * undefined when this must fall back to {@link ShmLockFile.#create} (no `O_TMPFILE` here,
+   * no `/proc`, or an open error the fallback reports with the lock's own path).
+   */
+  #publish(): Step | undefined {
+    let fd: number;
+    try {
+      fd = fs.openSync(nodePath.dirname(this.path), CREATE_UNNAMED, 0o600);
+    } catch (err) {
+      if (NO_TMPFILE.has(errnoCode(err) ?? '')) this.#unnamed = false;
+      return undefined;
+    }
+    try {
+      // Nobody else can reach an unnamed file, so this is never refused in practice.
+      if (!setLock(fd, 'ofd', 'write', 0, 0)) {
+        fs.closeSync(fd);
+        return CHANGED;
+      }
+      fs.writeSync(fd, this.uuid, 0, UUID_BYTES, 0);
+      linkFd(fd, this.path);
+    } catch (err) {
+      fs.closeSync(fd);
+      const code = errnoCode(err);
+      if (code === 'EEXIST') return this.#examine();
+      if (code === 'ENOENT') {
+        // No /proc (or the directory is gone, which the fallback reports properly).
+        if (!fs.existsSync('/proc/self/fd')) this.#unnamed = false;
+        return undefined;
+      }
+      throw err instanceof LockError ? err : pathError(this.path, err);
+    }
+    return this.#acquired(fd);
+  }
+
+  /** The fallback: exclusive create, then lock, then uuid (see the module doc). */
+  #create(): Step {
     let fd: number;
     try {
       fd = fs.openSync(this.path, CREATE, 0o600);
@@ -165,7 +255,9 @@ export class ShmLockFile {
       return this.#examine();
     }
     try {
-      if (!setLock(fd, 'ofd', 'write', 0, 0)) {
+      // Refused: a waiter is judging our empty file. Not named by it any more: a waiter
+      // broke it as a dead creation while we stalled before locking. Either way, start over.
+      if (!setLock(fd, 'ofd', 'write', 0, 0) || !this.#names(fd)) {
         this.#discard(fd);
         return CHANGED;
       }
@@ -174,12 +266,10 @@ export class ShmLockFile {
       this.#discard(fd);
       throw err instanceof LockError ? err : pathError(this.path, err);
     }
-    this.#fd = fd;
-    this.count = 1;
-    return { kind: 'acquired' };
+    return this.#acquired(fd);
   }
 
-  /** Gives up a file we created (step 2 failed): unlink it if the name still is it, close. */
+  /** Gives up a file we created (the fallback's lock failed): unlink it if the name still is it, close. */
   #discard(fd: number): void {
     try {
       if (this.#names(fd)) fs.unlinkSync(this.path);
@@ -215,10 +305,15 @@ export class ShmLockFile {
   settle(fd: number): Step {
     try {
       if (!this.#names(fd)) return CHANGED;
-      const size = fs.fstatSync(fd).size;
+      const stat = fs.fstatSync(fd, { bigint: true });
+      const size = Number(stat.size);
       const content = readUuid(fd);
-      if (size === 0 || (size === UUID_BYTES && isZero(content))) return FORMING;
-      if (size !== UUID_BYTES || !isMarked(content)) return FOREIGN;
+      if (size === 0 || (size === UUID_BYTES && isZero(content))) {
+        if (this.#formingAge(stat) < this.formingGraceMs) return FORMING;
+      } else if (size !== UUID_BYTES || !isMarked(content)) {
+        return FOREIGN;
+      }
+      this.#forming = undefined;
       try {
         fs.unlinkSync(this.path);
       } catch (err) {
@@ -229,6 +324,21 @@ export class ShmLockFile {
     } finally {
       fs.closeSync(fd);
     }
+  }
+
+  /**
+   * How long the empty file `stat` describes has been empty, in ms: the larger of its age by
+   * its own timestamps (wall clock) and how long this waiter has seen this same inode, not
+   * changed since (monotonic clock, which covers a wall clock stepped back).
+   */
+  #formingAge(stat: fs.BigIntStats): number {
+    const now = performance.now();
+    const seen = this.#forming;
+    const same = seen !== undefined && seen.dev === stat.dev && seen.ino === stat.ino && seen.ctime === stat.ctimeNs;
+    if (!same) this.#forming = { dev: stat.dev, ino: stat.ino, ctime: stat.ctimeNs, since: now };
+    const watched = same ? now - seen.since : 0;
+    const changedMs = Number((stat.ctimeNs > stat.mtimeNs ? stat.ctimeNs : stat.mtimeNs) / 1_000_000n);
+    return Math.max(watched, Date.now() - changedMs);
   }
 
   /** Whether the name currently names the file `fd` is open on (not following a symlink). */
@@ -285,8 +395,8 @@ export class ShmLockFile {
    * held by us but no longer our file or without our uuid; not a regular file; unreadable;
    * the wrong size; our uuid while we do not hold it; or empty (or all zero) with no live
    * holder, on each of a few looks {@link CHECK_INTERVAL_MS} apart (a dangling file left by
-   * an interrupted create). A stale file of a dead ShmLock holder is not an error: the next
-   * acquire breaks it.
+   * an interrupted create, which the next acquire breaks once it is older than the grace
+   * period). A stale file of a dead ShmLock holder is not an error: the next acquire breaks it.
    */
   check(): void {
     if (this.#fd >= 0) {
@@ -322,7 +432,7 @@ export class ShmLockFile {
       if (size !== 0 && size !== UUID_BYTES) return { message: `has ${size} bytes, expected ${UUID_BYTES}`, transient: false };
       if (getConflict(fd, 'ofd', true, 0, 0) !== null) return undefined;
       return {
-        message: `exists with no uuid in it and no live holder: a create was interrupted before the uuid was written; no acquire can succeed until the file is removed`,
+        message: `exists with no uuid in it and no live holder: a create was interrupted before the uuid was written; the next acquire removes it once it is older than ${this.formingGraceMs} ms`,
         transient: true,
       };
     } finally {

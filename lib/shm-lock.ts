@@ -6,7 +6,10 @@
  * Beyond shmlock, a ShmLock holder also holds a kernel lock on its file (see
  * `shm-lock-file.ts` for the protocol), which gives:
  * - crash safety: a holder killed by SIGKILL no longer leaves a dead lock behind; the next
- *   waiter removes its file safely and takes the lock;
+ *   waiter removes its file safely and takes the lock. The file is published under the name
+ *   already locked and holding the uuid, so a holder killed mid-acquire leaves nothing; an
+ *   empty file left by a creator killed mid-create (Python's, or ours where the file system
+ *   lacks `O_TMPFILE`) is removed once it is older than max(1 s, 20 x pollInterval);
  * - immediate hand-over: a waiter sleeps in the kernel on the holder's lock and retries the
  *   exclusive create the moment it is released, instead of polling. `pollInterval` remains
  *   the fallback for holders without that lock (Python shmlock);
@@ -19,7 +22,7 @@ import * as nodePath from 'node:path';
 import type { ExitEvent } from './exit-event';
 import { waitUntil } from './kernel/interrupt';
 import { type Logger, toLogger } from './logger';
-import { setExitHooks } from './shm-lock-exit';
+import { setExitHooks, withoutSignalHooks } from './shm-lock-exit';
 import { formatUuid, markedUuid, ShmLockFile, sleepSync, type Step } from './shm-lock-file';
 import { defaultDir, type ExitHandlerOptions, type Plan, type ShmLockOptions, type ShmTimeout, toDir, toExitEvent, toName, toPlan, toPollInterval } from './shm-lock-options';
 import { toBoolean, toFunction, toOptions, toString } from './spec';
@@ -37,6 +40,11 @@ export interface ShmLockHandle {
 
 /** First pause when a holder is between its create and its uuid; doubles up to pollInterval. */
 const FIRST_FORMING_DELAY_MS = 1;
+/**
+ * An empty file without a live kernel lock is left to its creator for this many poll
+ * intervals (and at least 1 s) before an acquire breaks it as a dead creation.
+ */
+const FORMING_GRACE_POLLS = 20;
 /** A try-once acquire retries at once this many times when the name changed under it. */
 const ONCE_TRIES = 3;
 
@@ -72,7 +80,7 @@ export class ShmLock {
     this.#exit = toExitEvent(opts.exitEvent);
     this.#description = toString(opts.description, 'options.description', '');
     this.path = nodePath.join(opts.dir === undefined ? defaultDir() : toDir(opts.dir), this.name);
-    this.#file = new ShmLockFile(this.path, markedUuid());
+    this.#file = new ShmLockFile(this.path, markedUuid(), FORMING_GRACE_POLLS * this.pollInterval);
   }
 
   /** This instance's uuid (canonical form), written into the lock file while it holds the lock. */
@@ -213,13 +221,16 @@ export class ShmLock {
     }
   }
 
+  /** Blocks the thread for one wait; signals keep their default action meanwhile (see `shm-lock-exit.ts`). */
   #waitSync(wait: Wait): WaitEnd {
-    if (wait.kind === 'sleep') {
-      sleepSync(wait.ms);
-      return 'timeout';
-    }
-    const slice = Math.min(wait.ms ?? Infinity, this.pollInterval);
-    return waitUntil(wait.fd, 'ofd', 'write', 0, 0, performance.now() + slice, () => this.#exit.isSet());
+    return withoutSignalHooks(() => {
+      if (wait.kind === 'sleep') {
+        sleepSync(wait.ms);
+        return 'timeout';
+      }
+      const slice = Math.min(wait.ms ?? Infinity, this.pollInterval);
+      return waitUntil(wait.fd, 'ofd', 'write', 0, 0, performance.now() + slice, () => this.#exit.isSet());
+    });
   }
 
   /**
@@ -315,8 +326,9 @@ export class ShmLock {
    * After an interrupted acquire (or at any time): throws `ShmLockInconsistentError` when the
    * lock file is in a state the protocol does not allow (wrong size, unreadable, not a
    * regular file, held by this instance without its uuid, or left empty by an interrupted
-   * create); returns undefined when all is well. May pause the thread up to about 40 ms to
-   * tell a create in progress from a dangling file.
+   * create, which the next acquire removes once it is older than max(1 s, 20 x pollInterval));
+   * returns undefined when all is well. May pause the thread up to about 40 ms to tell a
+   * create in progress from a dangling file.
    */
   queryForErrorAfterInterrupt(): undefined {
     this.#file.check();

@@ -50,6 +50,8 @@ export interface Libc {
   readonly fstat: (fd: number, st: Uint8Array) => number;
   /** errno of the last call made by this thread. */
   readonly errno: () => number;
+  /** `int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)`; paths NUL-terminated. */
+  readonly linkat: (oldDir: number, oldPath: Uint8Array, newDir: number, newPath: Uint8Array, flags: number) => number;
 }
 
 let libc: Libc | undefined;
@@ -87,6 +89,7 @@ export function getLibc(): Libc {
     stat: fn('int stat(const void *path, void *st)'),
     fstat: fn('int fstat(int fd, void *st)'),
     errno: () => koffi.errno(),
+    linkat: fn('int linkat(int olddirfd, const void *oldpath, int newdirfd, const void *newpath, int flags)'),
   };
   return libc;
 }

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ExitEvent, InvalidArgumentError, LockPathError, ShmLock, ShmLockInconsistentError } from 'locksfile';
+import { ExitEvent, InvalidArgumentError, LocksFile, LockPathError, ShmLock, ShmLockInconsistentError } from 'locksfile';
 import { tmpDir } from '../helpers/paths';
 
 let dir: string;
@@ -313,15 +313,33 @@ describe('files this lock did not write', () => {
     lock.release();
   });
 
-  test('an empty or all-zero file without holder is not broken, and is reported as dangling', async () => {
-    const lock = make({ pollInterval: 10 });
+  test('an empty or all-zero file without holder is left to its creator for the grace period, reported as dangling, then broken', async () => {
+    const lock = make({ pollInterval: 10 }); // grace: max(1 s, 20 x 10 ms)
     for (const content of [Buffer.alloc(0), Buffer.alloc(16)]) {
       fs.writeFileSync(file, content, { mode: 0o600 });
+      const t0 = performance.now();
       expect(await lock.acquire(60)).toBe(false);
+      expect(lock.acquireSync(false)).toBe(false);
       expect(lock.debugGetUuidOfLockingLock()).toBeNull();
       expect(fs.readFileSync(file)).toEqual(content);
       expect(() => lock.queryForErrorAfterInterrupt()).toThrow(ShmLockInconsistentError);
+      expect(await lock.acquire(3000)).toBe(true);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(900);
+      expect(fs.readFileSync(file)).toEqual(uuidBytes(lock.uuid));
+      expect(lock.release()).toBe(true);
     }
+  });
+
+  test('an empty file whose creator holds a kernel lock is never broken, however old', async () => {
+    fs.writeFileSync(file, '', { mode: 0o600 });
+    const creator = new LocksFile(file);
+    expect(creator.acquireSync([0, 1], { write: true, blocking: false })).toBe(true);
+    const lock = make({ pollInterval: 10 });
+    expect(await lock.acquire(1300)).toBe(false);
+    expect(fs.readFileSync(file)).toHaveLength(0);
+    creator.close();
+    expect(await lock.acquire(3000)).toBe(true);
+    lock.release();
   });
 
   test('a marked file (version 8) without a live kernel lock is a dead holder: broken and taken', async () => {
@@ -368,5 +386,88 @@ describe('files this lock did not write', () => {
 
   test('a missing directory is a LockPathError', async () => {
     await expect(new ShmLock(name, { dir: path.join(dir, 'missing') }).acquire(false)).rejects.toThrow(expect.objectContaining({ code: 'ERR_LOCK_PATH', errno: 'ENOENT' }));
+  });
+});
+
+describe('publishing the lock file', () => {
+  /** The real `fs` module the library uses, for spying on its `openSync`. */
+  const nodeFs = jest.requireActual<typeof fs>('node:fs');
+  const TMPFILE_BIT = 0o20000000;
+
+  function isTmpfileOpen(flags: fs.OpenMode | undefined): boolean {
+    return typeof flags === 'number' && (flags & TMPFILE_BIT) !== 0;
+  }
+
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  test('the name appears complete (locked, with the uuid) through O_TMPFILE + linkat; a lost race leaves nothing behind', async () => {
+    const open = jest.spyOn(nodeFs, 'openSync');
+    const holder = make();
+    expect(holder.acquireSync(false)).toBe(true);
+    expect(open.mock.calls.filter(([target, flags]) => target === dir && isTmpfileOpen(flags))).toHaveLength(1);
+    expect(fs.readFileSync(file)).toEqual(uuidBytes(holder.uuid));
+    expect(fs.lstatSync(file).mode & 0o777).toBe(0o600);
+    const other = make({ pollInterval: 10 });
+    expect(other.acquireSync(false)).toBe(false);
+    expect(await other.acquire(40)).toBe(false);
+    expect(fs.readdirSync(dir)).toEqual([name]);
+    const waiting = other.acquire(2000);
+    setTimeout(() => holder.release(), 30);
+    expect(await waiting).toBe(true);
+    expect(fs.readFileSync(file)).toEqual(uuidBytes(other.uuid));
+    other.release();
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  /** Makes `open(O_TMPFILE)` fail as on a file system without it; `after(target)` runs after every other open. */
+  function withoutTmpfile(after: (target: fs.PathLike) => void = () => undefined): jest.SpyInstance {
+    const realOpen = nodeFs.openSync;
+    return jest.spyOn(nodeFs, 'openSync').mockImplementation((target, flags, mode) => {
+      if (isTmpfileOpen(flags)) throw Object.assign(new Error('EOPNOTSUPP: operation not supported'), { code: 'EOPNOTSUPP', errno: -95, syscall: 'open' });
+      const fd = realOpen(target, flags, mode);
+      after(target);
+      return fd;
+    });
+  }
+
+  test('without O_TMPFILE it falls back to the exclusive create, and tries O_TMPFILE only once', async () => {
+    const open = withoutTmpfile();
+    const holder = make();
+    expect(holder.acquireSync(false)).toBe(true);
+    expect(fs.readFileSync(file)).toEqual(uuidBytes(holder.uuid));
+    expect(fs.lstatSync(file).mode & 0o777).toBe(0o600);
+    const other = make({ pollInterval: 10 });
+    expect(other.acquireSync(false)).toBe(false);
+    const waiting = other.acquire(2000);
+    setTimeout(() => holder.release(), 30);
+    expect(await waiting).toBe(true);
+    other.release();
+    expect(holder.acquireSync(false)).toBe(true);
+    holder.release();
+    expect(open.mock.calls.filter(([, flags]) => isTmpfileOpen(flags))).toHaveLength(2);
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
+  test('fallback: a creator whose empty file was broken before it locked it starts over instead of holding a phantom', () => {
+    const staller = make();
+    const other = make();
+    let stalled = false;
+    withoutTmpfile((target) => {
+      if (target !== file || stalled) return;
+      stalled = true;
+      // While `staller` is between its create and its kernel lock: a waiter breaks the file as
+      // a dead creation, and `other` creates and holds the name.
+      fs.unlinkSync(file);
+      expect(other.acquireSync(false)).toBe(true);
+    });
+    expect(staller.acquireSync(false)).toBe(false);
+    expect(stalled).toBe(true);
+    expect(other.acquired).toBe(true);
+    expect(fs.readFileSync(file)).toEqual(uuidBytes(other.uuid));
+    expect(other.release()).toBe(true);
+    expect(staller.acquireSync(false)).toBe(true);
+    staller.release();
   });
 });

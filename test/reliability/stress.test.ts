@@ -1,0 +1,63 @@
+/**
+ * Invariant stress and kill -9 chaos, bounded for CI (`npm run soak` runs the same workload
+ * for as long as asked). Participants are processes with worker threads doing random
+ * LocksFile (sync and async) and ShmLock operations; every holder checks, while holding,
+ * through a shared ledger, that no other live participant holds anything conflicting.
+ */
+import * as fs from 'node:fs';
+import { formatSummary, runStress, type StressSummary } from '../helpers/rel-stress';
+import { tmpDir } from '../helpers/paths';
+import { freshSeed } from '../helpers/rel-random';
+
+let dir: string;
+
+beforeEach(() => {
+  dir = tmpDir('locksfile-rel-');
+});
+
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Everything that must be zero, with the details when it is not. */
+function problems(s: StressSummary): Record<string, unknown> {
+  return {
+    violations: s.counters.violations,
+    stalls: s.counters.stalls,
+    stuck: s.stuck,
+    errors: s.counters.errors,
+    crashes: s.crashes,
+    deadNamedLocks: s.deadNamedLocks,
+    leftovers: s.leftovers,
+    details: s.details.slice(0, 10),
+  };
+}
+
+const CLEAN = { violations: 0, stalls: 0, stuck: 0, errors: 0, crashes: 0, deadNamedLocks: 0, leftovers: [], details: [] };
+
+test('the checker is not blind: locks that exclude nothing are reported as violations', async () => {
+  const s = await runStress({ dir, processes: 3, threads: 1, durationMs: 2000, killEveryMs: null, stallMs: 5000, shmShare: 0, seed: freshSeed(), sabotage: true });
+  expect(s.counters.ops).toBeGreaterThan(20);
+  expect(s.counters.violations).toBeGreaterThan(0);
+}, 60_000);
+
+test('invariant stress: processes and worker threads, LocksFile sync/async and ShmLock, no violation or stall', async () => {
+  const seed = freshSeed();
+  const s = await runStress({ dir, processes: 3, threads: [2, 1, 0], durationMs: 6000, killEveryMs: null, stallMs: 5000, shmShare: 0.15, seed });
+  process.stdout.write(`stress: ${formatSummary(s).join('; ')}\n`);
+  expect(problems(s)).toEqual(CLEAN);
+  expect(s.counters.grants).toBeGreaterThan(500);
+  expect(s.counters.shmGrants).toBeGreaterThan(20);
+}, 120_000);
+
+test('chaos: 200 SIGKILLs of random participants at random moments; survivors progress, named locks recover, the invariant holds', async () => {
+  const seed = freshSeed();
+  const s = await runStress({ dir, processes: 5, threads: [1, 0, 0, 0, 0], durationMs: 150_000, killEveryMs: 15, maxKills: 200, stallMs: 5000, shmShare: 0.15, pauseMs: 2, seed });
+  process.stdout.write(`chaos: ${formatSummary(s).join('; ')}\n`);
+  expect(s.kills).toBeGreaterThanOrEqual(200);
+  expect(problems(s)).toEqual(CLEAN);
+  // Kills landed in the interesting places.
+  expect(s.killsByPhase.holding ?? 0).toBeGreaterThan(0);
+  expect(s.killsByPhase.waiting ?? 0).toBeGreaterThan(0);
+  expect((s.killsByPhase['shm-holding'] ?? 0) + (s.killsByPhase['shm-acquire'] ?? 0)).toBeGreaterThan(0);
+}, 240_000);
