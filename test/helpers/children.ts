@@ -112,6 +112,12 @@ export class LineChild {
     this.proc.stdin?.write(`${line}\n`);
   }
 
+  /** Sends one command line and returns the child's next line (its reply). */
+  ask(line: string): Promise<string> {
+    this.send(line);
+    return this.takeLine();
+  }
+
   /** Closes the child's stdin (fixtures treat EOF as "exit"). */
   endInput(): void {
     this.proc.stdin?.end();

@@ -13,12 +13,6 @@ let dir: string;
 let lockPath: string;
 const children: LineChild[] = [];
 
-/** Sends one command line to a fixture and returns its one-line reply. */
-function ask(child: LineChild, line: string): Promise<string> {
-  child.send(line);
-  return child.takeLine();
-}
-
 function owner(): Promise<LineChild> {
   const child = spawnNode(fixture('owner'), [lockPath]);
   children.push(child);
@@ -57,7 +51,7 @@ afterEach(async () => {
 
 test('16 pending acquires leave the event loop and the libuv pool free', async () => {
   const holder = await owner();
-  expect(await ask(holder, 'lock 0 16 w')).toBe('ok');
+  expect(await holder.ask('lock 0 16 w')).toBe('ok');
   const lf = new LocksFile(lockPath);
   const pending = Array.from({ length: 16 }, (_, i) => lf.acquire(i, { write: true }));
   pending.forEach((p) => p.catch(() => undefined)); // a failed expectation must not leave unhandled rejections
@@ -76,7 +70,7 @@ test('16 pending acquires leave the event loop and the libuv pool free', async (
   const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[2] ?? Infinity;
   expect(median(timerDelays)).toBeLessThan(20);
   expect(median(readDelays)).toBeLessThan(50);
-  expect(await ask(holder, 'release')).toBe('ok');
+  expect(await holder.ask('release')).toBe('ok');
   expect(await Promise.all(pending)).toEqual(Array(16).fill(true));
   expect(lf.held()).toEqual([{ start: 0, count: 16, write: true }]);
   lf.close();
@@ -84,7 +78,7 @@ test('16 pending acquires leave the event loop and the libuv pool free', async (
 
 test('a timed-out or aborted wait leaves nothing held, nothing granted later, no thread or fd', async () => {
   const holder = await owner();
-  expect(await ask(holder, 'lock 0 4 w')).toBe('ok');
+  expect(await holder.ask('lock 0 4 w')).toBe('ok');
   const threadsBefore = threads();
   const fdsBefore = fds();
   const lf = new LocksFile(lockPath);
@@ -97,10 +91,10 @@ test('a timed-out or aborted wait leaves nothing held, nothing granted later, no
   expect((err as LockAbortError).name).toBe('AbortError');
   expect(((err as LockAbortError).cause as Error).message).toBe('stop');
   expect(lf.held()).toEqual([]);
-  expect(await ask(holder, 'release')).toBe('ok');
+  expect(await holder.ask('release')).toBe('ok');
   // The holder's release must not hand the range to either abandoned waiter.
   await new Promise((r) => setTimeout(r, 100));
-  expect(await ask(holder, 'try 0 4 w')).toBe('ok');
+  expect(await holder.ask('try 0 4 w')).toBe('ok');
   expect(lf.held()).toEqual([]);
   lf.close();
   expect(await eventually(() => threads() === threadsBefore && fds() === fdsBefore)).toBe(true);
@@ -119,7 +113,7 @@ test('an already-aborted signal rejects without touching the kernel', async () =
 
 test('cancel storm: 2,000 timed-out or aborted acquires each settle once, then the range is free', async () => {
   const holder = await owner();
-  expect(await ask(holder, 'lock 0 1 w')).toBe('ok');
+  expect(await holder.ask('lock 0 1 w')).toBe('ok');
   const lf = new LocksFile(lockPath);
   const outcomes = await Promise.all(
     Array.from({ length: 2000 }, (_, i) => {
@@ -141,7 +135,7 @@ test('cancel storm: 2,000 timed-out or aborted acquires each settle once, then t
   expect(outcomes.filter((o) => o === 'timeout')).toHaveLength(1000);
   expect(outcomes.filter((o) => o === 'aborted')).toHaveLength(1000);
   expect(lf.held()).toEqual([]);
-  expect(await ask(holder, 'release')).toBe('ok');
+  expect(await holder.ask('release')).toBe('ok');
   const other = new LocksFile(lockPath);
   expect(await other.acquire(0, { write: true, timeout: 2000 })).toBe(true);
   other.close();
@@ -151,7 +145,7 @@ test('cancel storm: 2,000 timed-out or aborted acquires each settle once, then t
 
 test('process.exit() with untimed acquires pending returns within 1 s', async () => {
   const holder = await owner();
-  expect(await ask(holder, 'lock 0 4 w')).toBe('ok');
+  expect(await holder.ask('lock 0 4 w')).toBe('ok');
   const child = engine('exit-pending', lockPath);
   expect(await child.takeLine()).toBe('waiting');
   const t0 = Date.now();
@@ -161,7 +155,7 @@ test('process.exit() with untimed acquires pending returns within 1 s', async ()
 
 test('a process whose only work was a timed-out acquire exits by itself', async () => {
   const holder = await owner();
-  expect(await ask(holder, 'lock 0 1 w')).toBe('ok');
+  expect(await holder.ask('lock 0 1 w')).toBe('ok');
   const child = engine('timed-out', lockPath);
   expect(await child.takeLine()).toBe('result false');
   expect((await child.waitExit()).code).toBe(0);
@@ -169,14 +163,14 @@ test('a process whose only work was a timed-out acquire exits by itself', async 
 
 test('a pending untimed acquire keeps the process alive until granted', async () => {
   const holder = await owner();
-  expect(await ask(holder, 'lock 0 1 w')).toBe('ok');
+  expect(await holder.ask('lock 0 1 w')).toBe('ok');
   const child = engine('untimed', lockPath);
   expect(await child.takeLine()).toBe('waiting');
   let exited = false;
   void child.waitExit(60_000).then(() => (exited = true));
   await new Promise((r) => setTimeout(r, 500));
   expect(exited).toBe(false);
-  expect(await ask(holder, 'release')).toBe('ok');
+  expect(await holder.ask('release')).toBe('ok');
   expect(await child.takeLine()).toBe('granted');
   expect((await child.waitExit()).code).toBe(0);
 });
@@ -197,11 +191,11 @@ test('a worker terminated mid-wait leaves nothing held and does not hang the pro
 describe('concurrent calls on one instance', () => {
   test('overlapping acquires apply in call order: the last one wins', async () => {
     const holder = await owner();
-    expect(await ask(holder, 'lock 0 4 r')).toBe('ok');
+    expect(await holder.ask('lock 0 4 r')).toBe('ok');
     const lf = new LocksFile(lockPath);
     const write = lf.acquire([0, 4], { write: true }); // waits: the holder reads
     const read = lf.acquire([2, 4]); // overlaps: applied after the write
-    setTimeout(() => void ask(holder, 'release'), 50);
+    setTimeout(() => void holder.ask('release'), 50);
     expect(await write).toBe(true);
     expect(await read).toBe(true);
     expect(lf.held()).toEqual([
@@ -213,12 +207,12 @@ describe('concurrent calls on one instance', () => {
 
   test('disjoint acquires wait independently', async () => {
     const holder = await owner();
-    expect(await ask(holder, 'lock 0 1 w')).toBe('ok');
+    expect(await holder.ask('lock 0 1 w')).toBe('ok');
     const lf = new LocksFile(lockPath);
     const blocked = lf.acquire(0, { write: true });
     expect(await lf.acquire(5, { write: true, timeout: 1000 })).toBe(true);
     expect(lf.held()).toEqual([{ start: 5, count: 1, write: true }]);
-    expect(await ask(holder, 'release')).toBe('ok');
+    expect(await holder.ask('release')).toBe('ok');
     expect(await blocked).toBe(true);
     expect(lf.held()).toEqual([
       { start: 0, count: 1, write: true },
@@ -229,7 +223,7 @@ describe('concurrent calls on one instance', () => {
 
   test('release during a pending overlapping acquire cancels it and keeps held() exact', async () => {
     const holder = await owner();
-    expect(await ask(holder, 'lock 3 1 w')).toBe('ok');
+    expect(await holder.ask('lock 3 1 w')).toBe('ok');
     const lf = new LocksFile(lockPath);
     expect(lf.acquireSync([0, 3], { write: false })).toBe(true);
     const upgrade = lf.acquire([0, 4], { write: true });
@@ -239,18 +233,18 @@ describe('concurrent calls on one instance', () => {
       { start: 0, count: 1, write: false },
       { start: 2, count: 1, write: false },
     ]);
-    expect(await ask(holder, 'release')).toBe('ok');
+    expect(await holder.ask('release')).toBe('ok');
     // The kernel agrees with held(): another owner can write 1 and 3 but not 0 or 2.
-    expect(await ask(holder, 'try 1 1 w')).toBe('ok');
-    expect(await ask(holder, 'try 3 1 w')).toBe('ok');
-    expect(await ask(holder, 'try 0 1 w')).toBe('busy');
-    expect(await ask(holder, 'try 2 1 w')).toBe('busy');
+    expect(await holder.ask('try 1 1 w')).toBe('ok');
+    expect(await holder.ask('try 3 1 w')).toBe('ok');
+    expect(await holder.ask('try 0 1 w')).toBe('busy');
+    expect(await holder.ask('try 2 1 w')).toBe('busy');
     lf.close();
   });
 
   test('close() during pending acquires rejects them and releases everything', async () => {
     const holder = await owner();
-    expect(await ask(holder, 'lock 0 2 w')).toBe('ok');
+    expect(await holder.ask('lock 0 2 w')).toBe('ok');
     const lf = new LocksFile(lockPath);
     expect(lf.acquireSync(7, { write: true })).toBe(true);
     const a = lf.acquire(0, { write: true });
@@ -259,19 +253,19 @@ describe('concurrent calls on one instance', () => {
     await expect(a).rejects.toBeInstanceOf(LockClosedError);
     await expect(b).rejects.toBeInstanceOf(LockClosedError);
     expect(() => lf.held()).toThrow(LockClosedError);
-    expect(await ask(holder, 'try 7 1 w')).toBe('ok');
-    expect(await ask(holder, 'release')).toBe('ok');
+    expect(await holder.ask('try 7 1 w')).toBe('ok');
+    expect(await holder.ask('release')).toBe('ok');
     await new Promise((r) => setTimeout(r, 100));
-    expect(await ask(holder, 'try 0 2 w')).toBe('ok');
+    expect(await holder.ask('try 0 2 w')).toBe('ok');
   });
 
   test('a sync acquire overlapping an async one in flight is refused, not interleaved', async () => {
     const holder = await owner();
-    expect(await ask(holder, 'lock 0 1 w')).toBe('ok');
+    expect(await holder.ask('lock 0 1 w')).toBe('ok');
     const lf = new LocksFile(lockPath);
     const pending = lf.acquire(0, { write: true });
     expect(() => lf.acquireSync(0)).toThrow(expect.objectContaining({ code: 'ERR_LOCK_BUSY' }));
-    expect(await ask(holder, 'release')).toBe('ok');
+    expect(await holder.ask('release')).toBe('ok');
     expect(await pending).toBe(true);
     lf.close();
   });
@@ -283,7 +277,7 @@ test('lock() and withLock(): handles release exactly their range; timeouts rejec
   {
     await using handle = await lf.lock([0, 4], { write: true });
     expect(handle.count).toBe(4);
-    expect(await ask(holder, 'try 2 1 r')).toBe('busy');
+    expect(await holder.ask('try 2 1 r')).toBe('busy');
   }
   expect(lf.held()).toEqual([]);
   const result = await lf.withLock(3, { write: true }, async () => {
@@ -293,7 +287,7 @@ test('lock() and withLock(): handles release exactly their range; timeouts rejec
   expect(result).toBe(42);
   await expect(lf.withLock(3, undefined, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
   expect(lf.held()).toEqual([]);
-  expect(await ask(holder, 'lock 9 1 w')).toBe('ok');
+  expect(await holder.ask('lock 9 1 w')).toBe('ok');
   await expect(lf.lock(9, { timeout: 30 })).rejects.toBeInstanceOf(LockTimeoutError);
   await expect(lf.lock(9, { blocking: false })).rejects.toMatchObject({ code: 'ERR_LOCK_BUSY' });
   lf.close();
@@ -304,7 +298,7 @@ test('hand-over is driven by the release, not a poll interval', async () => {
   const lf = new LocksFile(lockPath);
   const samples: number[] = [];
   for (let i = 0; i < 30; i++) {
-    expect(await ask(holder, 'lock 0 1 w')).toBe('ok');
+    expect(await holder.ask('lock 0 1 w')).toBe('ok');
     const granted = lf.acquire(0, { write: true });
     await new Promise((r) => setTimeout(r, 5));
     const t0 = performance.now();
@@ -322,7 +316,7 @@ test('hand-over is driven by the release, not a poll interval', async () => {
 
 test('acquireSync with a timeout leaves nothing held and no thread or fd behind', async () => {
   const holder = await owner();
-  expect(await ask(holder, 'lock 0 1 w')).toBe('ok');
+  expect(await holder.ask('lock 0 1 w')).toBe('ok');
   const threadsBefore = threads();
   const fdsBefore = fds();
   const lf = new LocksFile(lockPath);
@@ -333,6 +327,6 @@ test('acquireSync with a timeout leaves nothing held and no thread or fd behind'
   lf.close();
   expect(threads()).toBe(threadsBefore);
   expect(fds()).toBe(fdsBefore);
-  expect(await ask(holder, 'release')).toBe('ok');
-  expect(await ask(holder, 'try 0 1 w')).toBe('ok');
+  expect(await holder.ask('release')).toBe('ok');
+  expect(await holder.ask('try 0 1 w')).toBe('ok');
 });

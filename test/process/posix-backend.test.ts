@@ -16,12 +16,6 @@ let dir: string;
 let lockPath: string;
 const children: LineChild[] = [];
 
-/** Sends one command line to a fixture and returns its one-line reply. */
-function ask(child: LineChild, line: string): Promise<string> {
-  child.send(line);
-  return child.takeLine();
-}
-
 beforeEach(() => {
   dir = tmpDir();
   lockPath = path.join(dir, 'posix.lock');
@@ -46,13 +40,13 @@ test('probe reports the holding process pid; the other process waits for it', as
   children.push(child);
   const ready = await child.takeLine();
   const pid = Number(ready.split(' ')[1]);
-  expect(await ask(child, 'lock 2 3 w')).toBe('ok');
+  expect(await child.ask('lock 2 3 w')).toBe('ok');
   const lf = new LocksFile(lockPath, { backend: 'posix' });
   expect(lf.probe([0, 10], { write: false })).toEqual({ start: 2, count: 3, write: true, pid });
   expect(lf.acquireSync(3, { blocking: false })).toBe(false);
   expect(lf.acquireSync(5, { write: true, blocking: false })).toBe(true);
   const waiting = lf.acquire(4, { write: true });
-  setTimeout(() => void ask(child, 'release'), 50);
+  setTimeout(() => void child.ask('release'), 50);
   expect(await waiting).toBe(true);
   expect(lf.held()).toEqual([{ start: 4, count: 2, write: true }]);
   lf.close();
@@ -67,10 +61,10 @@ test('closing one POSIX instance keeps another instance\'s locks on the same fil
   const child = spawnNode(fixture('owner'), [lockPath, 'posix']);
   children.push(child);
   await child.takeLine();
-  expect(await ask(child, 'try 1 1 w')).toBe('ok');
-  expect(await ask(child, 'try 7 1 w')).toBe('busy');
+  expect(await child.ask('try 1 1 w')).toBe('ok');
+  expect(await child.ask('try 7 1 w')).toBe('busy');
   b.close();
-  expect(await ask(child, 'try 7 1 w')).toBe('ok');
+  expect(await child.ask('try 7 1 w')).toBe('ok');
 });
 
 test('the kernel\'s deadlock detection surfaces as DeadlockError', async () => {
@@ -79,9 +73,9 @@ test('the kernel\'s deadlock detection surfaces as DeadlockError', async () => {
   await child.takeLine();
   const lf = new LocksFile(lockPath, { backend: 'posix' });
   expect(lf.acquireSync(0, { write: true })).toBe(true);
-  expect(await ask(child, 'lock 1 1 w')).toBe('ok');
+  expect(await child.ask('lock 1 1 w')).toBe('ok');
   // The child now blocks on index 0 (ours) while we ask for index 1 (its): a cycle.
-  const childWaits = ask(child, 'lock 0 1 w');
+  const childWaits = child.ask('lock 0 1 w');
   await new Promise((r) => setTimeout(r, 100));
   expect(() => lf.acquireSync(1, { write: true })).toThrow(DeadlockError);
   lf.close();
