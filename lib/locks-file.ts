@@ -22,6 +22,7 @@ import {
   LockError,
   LockFileReplacedError,
   LockPathError,
+  LockSystemError,
   LockTimeoutError,
 } from './errors';
 import { adoptDescriptor, closeDescriptor } from './kernel/descriptors';
@@ -332,7 +333,7 @@ export class LocksFile {
             await this.#abandonTicket(ticket, range);
             return;
           }
-          if (end === 'stopped') throw new LockError('ERR_LOCK_SYSTEM', 'lock wait stopped without a cancel');
+          if (end === 'stopped') throw new LockSystemError('fcntl(F_SETLKW)', 'EINTR', 'the lock wait stopped without being cancelled');
         }
         if (!op.live) {
           this.#restore(range);
