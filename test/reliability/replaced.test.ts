@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 async function owner(): Promise<Child> {
-  const child = nodeChild(fixture('rel-owner'), [lockPath]);
+  const child = nodeChild(fixture('owner'), [lockPath]);
   expect(await child.line()).toMatch(/^ready \d+$/);
   return child;
 }
