@@ -24,10 +24,9 @@ export type Identity = string;
 /** Device and inode numbers as four 32-bit words (dev low, dev high, ino low, ino high). */
 export type FileId = Uint32Array;
 
-function statPath(path: string | Uint8Array): boolean {
+function statPath(path: Uint8Array): boolean {
   const libc = getLibc();
-  const bytes = typeof path === 'string' ? encodePath(path) : path;
-  if (libc.stat(bytes, statBytes) === 0) return true;
+  if (libc.stat(path, statBytes) === 0) return true;
   const errno = libc.errno();
   if (errno === ENOENT || errno === ENOTDIR) return false;
   throw errnoError('stat', errno);
@@ -55,11 +54,6 @@ export function fdFileId(fd: number): FileId {
   const libc = getLibc();
   if (libc.fstat(fd, statBytes) !== 0) throw errnoError('fstat', libc.errno());
   return stat32.slice(0, 4);
-}
-
-/** Identity of what `path` names now (following symlinks), or null when nothing is there. */
-export function pathIdentity(path: string): Identity | null {
-  return statPath(path) ? currentIdentity() : null;
 }
 
 /** Whether `path` (from {@link encodePath}) names the file `id` now. */

@@ -256,8 +256,3 @@ export function waitInThread(request: WaitRequest): WaitTicket {
   };
   return { done, cancel };
 }
-
-/** Number of waiter threads alive (busy or idle) in this JS thread; for tests and diagnostics. */
-export function waiterThreadCount(): number {
-  return busy.size + idle.filter((w) => w.alive).length;
-}
