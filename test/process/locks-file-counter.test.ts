@@ -5,28 +5,20 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { killAll, type LineChild, spawnNode } from '../helpers/children';
-import { fixture, tmpDir } from '../helpers/paths';
+import { type LineChild, spawnNode } from '../helpers/children';
+import { useScratchDir } from '../helpers/scratch';
+import { fixture } from '../helpers/paths';
 
 const PROCESSES = 4;
 const ITERATIONS = 2000;
 /** Hang guard for one child's whole run (it normally takes well under a second). */
 const RUN_BOUND_MS = 30_000;
 
-let dir: string;
-
-beforeEach(() => {
-  dir = tmpDir();
-});
-
-afterEach(async () => {
-  await killAll();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const scratch = useScratchDir();
 
 async function race(modes: readonly ('sync' | 'async')[], iterations = ITERATIONS): Promise<number> {
-  const lockPath = path.join(dir, 'counter.lock');
-  const counterPath = path.join(dir, 'counter.txt');
+  const lockPath = path.join(scratch(), 'counter.lock');
+  const counterPath = path.join(scratch(), 'counter.txt');
   fs.writeFileSync(counterPath, '0'.padStart(16, '0'));
   const children: LineChild[] = modes.map((mode) => spawnNode(fixture('lf-counter'), [lockPath, counterPath, String(iterations), mode]));
   for (const c of children) expect(await c.takeLine()).toBe('ready');

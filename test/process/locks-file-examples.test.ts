@@ -3,10 +3,10 @@
  * 2,000, locked total exact, exit 0), the quick start, the async tour, and two copies of
  * the "several terminals" example at once.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { killAll, type LineChild, spawnNode } from '../helpers/children';
-import { ROOT, tmpDir } from '../helpers/paths';
+import { type LineChild, spawnNode } from '../helpers/children';
+import { useScratchDir } from '../helpers/scratch';
+import { ROOT } from '../helpers/paths';
 
 const RUN_BOUND_MS = 60_000;
 
@@ -29,16 +29,7 @@ async function output(child: LineChild): Promise<string[]> {
   return lines;
 }
 
-let dir: string;
-
-beforeEach(() => {
-  dir = tmpDir();
-});
-
-afterEach(async () => {
-  await killAll();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const scratch = useScratchDir();
 
 test('demo: 4 processes x 2,000 increments, the locked total is exact, exit 0', async () => {
   const lines = await output(spawnNode(example('demo')));
@@ -57,7 +48,7 @@ test('demo honours --processes and --increments', async () => {
 });
 
 test('quick-start runs through every step and ends holding nothing', async () => {
-  const lines = await output(spawnNode(example('quick-start'), [path.join(dir, 'qs.lock')]));
+  const lines = await output(spawnNode(example('quick-start'), [path.join(scratch(), 'qs.lock')]));
   expect(lines).toContain('write lock 10 without waiting: acquired');
   expect(lines).toContain('probe write 0-99: null');
   expect(lines.find((l) => l.startsWith('inside `using`'))).toContain('{"start":2,"count":1,"write":false}');
@@ -66,7 +57,7 @@ test('quick-start runs through every step and ends holding nothing', async () =>
 });
 
 test('async tour: waits, times out, aborts, withLock and await using', async () => {
-  const lines = await output(spawnNode(example('async'), [path.join(dir, 'async.lock')]));
+  const lines = await output(spawnNode(example('async'), [path.join(scratch(), 'async.lock')]));
   expect(lines.some((l) => /^bob got lock 7 after \d+ ms$/.test(l))).toBe(true);
   expect(lines).toEqual(
     expect.arrayContaining([
@@ -82,7 +73,7 @@ test('async tour: waits, times out, aborts, withLock and await using', async () 
 });
 
 test('terminals: two copies at once both finish all their rounds', async () => {
-  const args = ['--rounds', '3', '--hold-ms', '20', '--lock', path.join(dir, 'terminals.lock')];
+  const args = ['--rounds', '3', '--hold-ms', '20', '--lock', path.join(scratch(), 'terminals.lock')];
   const children = [spawnNode(example('terminals'), args), spawnNode(example('terminals'), args)];
   const outputs = await Promise.all(children.map(output));
   for (const [i, lines] of outputs.entries()) {

@@ -8,8 +8,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { killAll, type LineChild, spawnNode } from '../helpers/children';
-import { fixture, tmpDir } from '../helpers/paths';
+import { type LineChild, spawnNode } from '../helpers/children';
+import { useScratchDir } from '../helpers/scratch';
+import { fixture } from '../helpers/paths';
 
 const OPS = 1000;
 const APIS = ['sync', 'async', 'sync', 'async'] as const;
@@ -25,20 +26,11 @@ interface Report {
   problems: string[];
 }
 
-let dir: string;
-
-beforeEach(() => {
-  dir = tmpDir();
-});
-
-afterEach(async () => {
-  await killAll();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const scratch = useScratchDir();
 
 test('random readers and writers on 64 indices: no overlap ever observed, readers do share', async () => {
-  const lockPath = path.join(dir, 'rw.lock');
-  const statePath = path.join(dir, 'state.bin');
+  const lockPath = path.join(scratch(), 'rw.lock');
+  const statePath = path.join(scratch(), 'state.bin');
   fs.writeFileSync(statePath, Buffer.alloc(64 * 8));
   const seed = Date.now() % 1_000_000;
   const children: LineChild[] = APIS.map((api, i) => spawnNode(fixture('lf-rw'), [lockPath, statePath, String(OPS), String(seed + i), api]));
