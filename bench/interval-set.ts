@@ -10,21 +10,11 @@
  * Run: `npx tsc -p test/tsconfig.json && node test/.build/bench/interval-set.js`
  */
 import { IntervalSet } from '../lib/ranges/interval-set';
+import { Random } from '../test/helpers/random';
 
 const SIZES = [100, 10_000, 100_000] as const;
 const PAIRS = 200_000;
 const REPS = 5;
-
-/** Deterministic xorshift32 in [0, 1), so every run probes the same indices. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
 
 /**
  * A set holding `held` write segments `[2i, 2i + 1)`, and a timed loop (ns per pair) of
@@ -37,7 +27,8 @@ function fixture(held: number, pick: (rand: () => number, i: number) => number):
   const set = new IntervalSet();
   for (let i = 0; i < held; i++) set.set(2 * i, 2 * i + 1, true);
   return () => {
-    const rand = rng(held);
+    const random = new Random(held); // seeded: every run probes the same indices
+    const rand = (): number => random.next();
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < PAIRS; i++) {
       const x = 2 * Math.min(held - 1, Math.floor(pick(rand, i) * held)) + 1;

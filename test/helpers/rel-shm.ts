@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ShmLock } from 'locksfile';
 import { Phase, type Ledger } from './rel-ledger';
-import type { Random } from './rel-random';
+import type { Random } from './random';
 
 export interface ShmParticipant {
   round(): Promise<void>;

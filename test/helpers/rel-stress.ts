@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { LocksFile } from 'locksfile';
 import { COUNTER_NAMES, type Counters, clearRows, createLedger, Phase, PHASE_NAMES, readRows, SLOTS, zeroCounters } from './rel-ledger';
 import { fixture } from './paths';
-import { Random } from './rel-random';
+import { Random } from './random';
 import type { WorkerConfig } from '../fixtures/rel-worker';
 
 export interface StressOptions {

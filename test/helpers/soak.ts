@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import { formatSummary, runStress, type StressSummary } from './rel-stress';
 import { createFuzzer, prepareSandbox, shmFuzzTargets } from './rel-fuzz';
 import { tmpDir } from './paths';
-import { freshSeed, Random } from './rel-random';
+import { freshSeed, Random } from './random';
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import { createFuzzer, prepareSandbox, shmFuzzTargets } from '../helpers/rel-fuzz';
 import { tmpDir } from '../helpers/paths';
-import { freshSeed } from '../helpers/rel-random';
+import { freshSeed } from '../helpers/random';
 
 const RUNS = 200;
 const sandbox = tmpDir('locksfile-fuzz-');

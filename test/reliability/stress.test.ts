@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { formatSummary, runStress, type StressSummary } from '../helpers/rel-stress';
 import { tmpDir } from '../helpers/paths';
-import { freshSeed } from '../helpers/rel-random';
+import { freshSeed } from '../helpers/random';
 
 let dir: string;
 

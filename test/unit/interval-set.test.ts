@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import { IntervalSet, type Segment } from '../../lib/ranges/interval-set';
+import { Random } from '../helpers/random';
 
 /** Naive reference: one entry per held index (true: write, false: read). */
 class Model {
@@ -103,17 +104,6 @@ function span(base: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => base + i);
 }
 
-/** Deterministic xorshift32 in [0, 1). */
-function xorshift(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
-
 /** Highest 64 indices whose ranges still end at a safe integer. */
 const HIGH = Number.MAX_SAFE_INTEGER - 64;
 
@@ -149,7 +139,8 @@ describe('IntervalSet matches a per-index model', () => {
   test('isolated segments added and removed in random order (splits and joins anywhere in the tree)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 500, max: 4000 }), (seed, n) => {
-        const rand = xorshift(seed);
+        const random = new Random(seed);
+        const rand = (): number => random.next();
         const shuffled = (): number[] => {
           const a = span(0, n);
           for (let i = n - 1; i > 0; i--) {

@@ -1,4 +1,4 @@
-/** A small seeded PRNG (mulberry32) for reproducible reliability workloads. */
+/** A small seeded PRNG (mulberry32): reproducible random workloads in tests and benchmarks. */
 export class Random {
   #state: number;
 
