@@ -14,6 +14,7 @@ import { killAll } from '../helpers/children';
 import { AgentCallError, spawnAgent, startAgent } from '../helpers/lf-agent';
 import { fdsUnder } from '../helpers/fds';
 import { tmpDir } from '../helpers/paths';
+import { thrown } from '../helpers/thrown';
 
 const W = true;
 const R = false;
@@ -32,15 +33,6 @@ function open(p = lockPath): LocksFile {
 /** Descriptors open on anything in the test directory. */
 function fdCount(): number {
   return fdsUnder(dir).length;
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to throw');
 }
 
 beforeEach(() => {

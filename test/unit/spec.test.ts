@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { type AcquireOptions, InvalidArgumentError, type LockSpec, LocksFile, type LocksFileOptions } from 'locksfile';
 import { fdsUnder } from '../helpers/fds';
 import { tmpDir } from '../helpers/paths';
+import { thrown } from '../helpers/thrown';
 
 type Code = 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE';
 
@@ -97,15 +98,6 @@ const ASYNC_CALLS: ReadonlyArray<[name: string, call: AsyncCall]> = [
 /** Descriptors open on anything in the test directory (the lock file or a would-be one). */
 function fdCount(): number {
   return fdsUnder(dir).length;
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to throw');
 }
 
 function expectInvalid(err: unknown, code: Code, argument: string): void {
