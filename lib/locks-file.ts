@@ -27,7 +27,7 @@ import {
 } from './errors';
 import { adoptDescriptor, closeDescriptor } from './kernel/descriptors';
 import { type Backend, getConflict, setLock, supportsOfd } from './kernel/fcntl';
-import { encodePath, fdFileId, type FileId, fdIdentity, type Identity, sameFileAt } from './kernel/identity';
+import { encodePath, fdFileId, type FileId, sameFileAt } from './kernel/identity';
 import { waitUntil } from './kernel/interrupt';
 import { createLogger, type Logger, toLogger } from './logger';
 import { errnoCode, notRegularFile, pathError } from './path-error';
@@ -157,7 +157,7 @@ export class LocksFile {
   /** Kernel lock family in use. */
   readonly backend: Backend;
   #fd: number;
-  #identity: Identity;
+  /** Device and inode of the file `#fd` is open on. */
   #fileId: FileId;
   readonly #pathBytes: Uint8Array;
   #writable: boolean;
@@ -188,14 +188,13 @@ export class LocksFile {
     this.#fd = opened.fd;
     this.#writable = opened.writable;
     try {
-      this.#identity = fdIdentity(this.#fd);
       this.#fileId = fdFileId(this.#fd);
       this.backend = backend ?? (supportsOfd(this.#fd) ? 'ofd' : 'posix');
     } catch (err) {
       fs.closeSync(this.#fd);
       throw err;
     }
-    adoptDescriptor(this.backend, this.#identity);
+    adoptDescriptor(this.backend, this.#fileId);
     this.#log(`opened ${resolved} (${this.backend}${this.#writable ? '' : ', read-only'})`);
   }
 
@@ -290,6 +289,7 @@ export class LocksFile {
    * requests linear instead of quadratic.
    */
   #predecessors(range: Range): PendingAcquire[] {
+    if (this.#pending.size === 0) return [];
     const start = range.start;
     const end = range.start + range.count;
     const kept: PendingAcquire[] = [];
@@ -418,12 +418,11 @@ export class LocksFile {
     }
     this.#log(`${this.path} was deleted or replaced; reopening`);
     const opened = openLockFile(this.path);
-    closeDescriptor(this.#fd, this.backend, this.#identity);
+    closeDescriptor(this.#fd, this.backend, this.#fileId);
     this.#fd = opened.fd;
     this.#writable = opened.writable;
-    this.#identity = fdIdentity(this.#fd);
     this.#fileId = fdFileId(this.#fd);
-    adoptDescriptor(this.backend, this.#identity);
+    adoptDescriptor(this.backend, this.#fileId);
     return false;
   }
 
@@ -574,7 +573,7 @@ export class LocksFile {
 
   #closeFdIfDone(): void {
     if (!this.#closed || this.#pending.size > 0 || this.#fd < 0) return;
-    closeDescriptor(this.#fd, this.backend, this.#identity);
+    closeDescriptor(this.#fd, this.backend, this.#fileId);
     this.#fd = -1;
   }
 

@@ -13,21 +13,24 @@
  */
 import * as fs from 'node:fs';
 import type { Backend } from './fcntl';
-import type { Identity } from './identity';
+import { type FileId, fileKey } from './identity';
 
-const posixFiles = new Map<Identity, { open: number; parked: number[] }>();
+/** Per file (`fileKey`): adopted descriptors still open, and those waiting to be closed. */
+const posixFiles = new Map<string, { open: number; parked: number[] }>();
 
-/** Registers a descriptor that now carries locks for `identity`. */
-export function adoptDescriptor(backend: Backend, identity: Identity): void {
+/** Registers a descriptor that now carries locks for the file `id`. */
+export function adoptDescriptor(backend: Backend, id: FileId): void {
   if (backend !== 'posix') return;
-  const entry = posixFiles.get(identity) ?? { open: 0, parked: [] };
+  const key = fileKey(id);
+  const entry = posixFiles.get(key) ?? { open: 0, parked: [] };
   entry.open++;
-  posixFiles.set(identity, entry);
+  posixFiles.set(key, entry);
 }
 
 /** Closes an adopted descriptor now (OFD), or once no other adopted one of the file is open (POSIX). */
-export function closeDescriptor(fd: number, backend: Backend, identity: Identity): void {
-  const entry = backend === 'posix' ? posixFiles.get(identity) : undefined;
+export function closeDescriptor(fd: number, backend: Backend, id: FileId): void {
+  const key = fileKey(id);
+  const entry = backend === 'posix' ? posixFiles.get(key) : undefined;
   if (entry === undefined) {
     fs.closeSync(fd);
     return;
@@ -35,6 +38,6 @@ export function closeDescriptor(fd: number, backend: Backend, identity: Identity
   entry.open--;
   entry.parked.push(fd);
   if (entry.open > 0) return;
-  posixFiles.delete(identity);
+  posixFiles.delete(key);
   for (const parked of entry.parked) fs.closeSync(parked);
 }

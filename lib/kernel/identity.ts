@@ -3,9 +3,9 @@
  * a lock only excludes others if it sits on the file that is *currently* at the path.
  * (`st_dev` and `st_ino` are the first two 64-bit fields of `struct stat` on 64-bit Linux.)
  *
- * Two forms: {@link Identity}, a `"dev:ino"` string for comparisons and map keys anywhere,
- * and {@link FileId}, the raw words, for {@link sameFileAt}, which runs after every grant
- * and so builds no strings or BigInts and takes a path encoded once.
+ * A {@link FileId} is the raw words, compared by {@link sameFileAt}, which runs after every
+ * grant and so builds no strings or BigInts and takes a path encoded once; {@link fileKey}
+ * turns one into a string for map keys.
  *
  * @packageDocumentation
  */
@@ -18,9 +18,6 @@ const STAT_SIZE = 256; // struct stat is 144 bytes on x86_64 and 128 on arm64
 const statBytes = new Uint8Array(STAT_SIZE);
 const stat32 = new Uint32Array(statBytes.buffer);
 
-/** Device and inode numbers as one comparable string, `"dev:ino"`. */
-export type Identity = string;
-
 /** Device and inode numbers as four 32-bit words (dev low, dev high, ino low, ino high). */
 export type FileId = Uint32Array;
 
@@ -32,21 +29,9 @@ function statPath(path: Uint8Array): boolean {
   throw errnoError('stat', errno);
 }
 
-function currentIdentity(): Identity {
-  const dev = (stat32[1] ?? 0) * 2 ** 32 + (stat32[0] ?? 0);
-  const ino = (stat32[3] ?? 0) * 2 ** 32 + (stat32[2] ?? 0);
-  return `${dev}:${ino}`;
-}
-
 /** NUL-terminated UTF-8 bytes of `path`, for {@link sameFileAt}. */
 export function encodePath(path: string): Uint8Array {
   return Buffer.from(`${path}\0`, 'utf8');
-}
-
-/** Identity of the file `fd` is open on. */
-export function fdIdentity(fd: number): Identity {
-  fdFileId(fd);
-  return currentIdentity();
 }
 
 /** {@link FileId} of the file `fd` is open on. */
@@ -54,6 +39,13 @@ export function fdFileId(fd: number): FileId {
   const libc = getLibc();
   if (libc.fstat(fd, statBytes) !== 0) throw errnoError('fstat', libc.errno());
   return stat32.slice(0, 4);
+}
+
+/** `id` as a `"dev:ino"` string, for map keys. */
+export function fileKey(id: FileId): string {
+  const dev = (id[1] ?? 0) * 2 ** 32 + (id[0] ?? 0);
+  const ino = (id[3] ?? 0) * 2 ** 32 + (id[2] ?? 0);
+  return `${dev}:${ino}`;
 }
 
 /** Whether `path` (from {@link encodePath}) names the file `id` now. */
