@@ -5,10 +5,10 @@
  *
  * @packageDocumentation
  */
-export { LocksFile } from './locks-file';
-export type { HeldRange, Holder, LockHandle, LocksFileOptions } from './locks-file';
-export type { LockSpec, AcquireOptions } from './spec';
-export type { Backend } from './kernel/fcntl';
+export { LocksFile } from './locks-file/locks-file';
+export type { HeldRange, Holder, LockHandle, LocksFileOptions } from './locks-file/locks-file';
+export type { LockSpec, AcquireOptions } from './args/spec';
+export type { Backend } from './sys/fcntl';
 export { createLogger } from './logger';
 export type { Logger, LogLevel } from './logger';
 export {
@@ -25,9 +25,9 @@ export {
   LockTimeoutError,
   ShmLockInconsistentError,
   UnsupportedPlatformError,
-} from './errors';
-export type { InvalidArgumentCode } from './errors';
-export { ShmLock } from './shm-lock';
-export type { ShmLockHandle } from './shm-lock';
-export type { ExitHandlerOptions, ShmLockOptions, ShmTimeout } from './shm-lock-options';
-export { ExitEvent } from './exit-event';
+} from './errors/errors';
+export type { InvalidArgumentCode } from './errors/errors';
+export { ShmLock } from './shm-lock/shm-lock';
+export type { ShmLockHandle } from './shm-lock/shm-lock';
+export type { ExitHandlerOptions, ShmLockOptions, ShmTimeout } from './shm-lock/options';
+export { ExitEvent } from './process-hooks/exit-event';

@@ -4,8 +4,8 @@
  *
  * @packageDocumentation
  */
-import { InvalidArgumentError } from './errors';
-import { toChoice, toString } from './spec';
+import { InvalidArgumentError } from './errors/errors';
+import { toChoice, toString } from './args/spec';
 
 /** What the library logs through. */
 export interface Logger {

@@ -18,9 +18,9 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { LockError, LockSystemError } from '../errors';
-import { errnoError, setLock, type Backend } from '../kernel/fcntl';
-import { interruptThread } from '../kernel/interrupt';
+import { LockError, LockSystemError } from '../errors/errors';
+import { errnoError, setLock, type Backend } from '../sys/fcntl';
+import { interruptThread } from '../sys/interrupt';
 import { put64, Result, SLOTS, Slot, State } from './protocol';
 
 /** How long an idle waiter thread lingers before it exits, in ms. */

@@ -10,8 +10,8 @@
  * @packageDocumentation
  */
 import { workerData } from 'node:worker_threads';
-import { currentThreadId, interruptSignal, releaseThreadTimer, waitUntil } from '../kernel/interrupt';
-import { errnoOfError } from '../kernel/fcntl';
+import { currentThreadId, interruptSignal, releaseThreadTimer, waitUntil } from '../sys/interrupt';
+import { errnoOfError } from '../sys/fcntl';
 import { get64, Result, Slot, State } from './protocol';
 
 const { control, idleMs } = workerData as { control: SharedArrayBuffer; idleMs: number };

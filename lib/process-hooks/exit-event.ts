@@ -14,7 +14,7 @@
  *
  * @packageDocumentation
  */
-import { toSignal } from './spec';
+import { toSignal } from '../args/spec';
 
 /** A settable and clearable flag that stops `ShmLock` acquires while it is set. */
 export class ExitEvent {

@@ -7,10 +7,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
-import { InvalidArgumentError } from './errors';
-import { ExitEvent } from './exit-event';
-import type { Logger } from './logger';
-import { invalidType, MAX_TIMEOUT_MS, toString } from './spec';
+import { InvalidArgumentError } from '../errors/errors';
+import { ExitEvent } from '../process-hooks/exit-event';
+import type { Logger } from '../logger';
+import { invalidType, MAX_TIMEOUT_MS, toString } from '../args/spec';
 
 /**
  * How long an acquire may wait, in the spirit of shmlock's `timeout`:

@@ -62,10 +62,10 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
-import { LockError, LockPathError, ShmLockInconsistentError } from './errors';
-import { errnoCode, notRegularFile, pathError } from './path-error';
-import { getConflict, setLock } from './kernel/fcntl';
-import { linkFd, O_TMPFILE } from './kernel/publish';
+import { LockError, LockPathError, ShmLockInconsistentError } from '../errors/errors';
+import { errnoCode, notRegularFile, pathError } from '../errors/path-error';
+import { getConflict, setLock } from '../sys/fcntl';
+import { linkFd, O_TMPFILE } from '../sys/publish';
 
 /** Size of a lock file: one uuid. */
 const UUID_BYTES = 16;

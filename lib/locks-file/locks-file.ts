@@ -24,17 +24,17 @@ import {
   LockPathError,
   LockSystemError,
   LockTimeoutError,
-} from './errors';
-import { adoptDescriptor, closeDescriptor } from './kernel/descriptors';
-import { type Backend, getConflict, setLock, supportsOfd } from './kernel/fcntl';
-import { encodePath, fdFileId, type FileId, sameFileAt } from './kernel/identity';
-import { waitUntil } from './kernel/interrupt';
-import { createLogger, type Logger, toLogger } from './logger';
-import { errnoCode, notRegularFile, pathError } from './path-error';
-import { IntervalSet } from './ranges/interval-set';
-import { withoutSignalHooks } from './shm-lock-exit';
-import { type Acquire, type AcquireOptions, type LockSpec, type Range, toAcquire, toBoolean, toChoice, toFunction, toOptions, toRange, toString } from './spec';
-import { waitInThread, type WaitTicket } from './wait/pool';
+} from '../errors/errors';
+import { adoptDescriptor, closeDescriptor } from '../sys/descriptors';
+import { type Backend, getConflict, setLock, supportsOfd } from '../sys/fcntl';
+import { encodePath, fdFileId, type FileId, sameFileAt } from '../sys/identity';
+import { waitUntil } from '../sys/interrupt';
+import { createLogger, type Logger, toLogger } from '../logger';
+import { errnoCode, notRegularFile, pathError } from '../errors/path-error';
+import { IntervalSet } from '../ranges/interval-set';
+import { withoutSignalHooks } from '../process-hooks/exit-hooks';
+import { type Acquire, type AcquireOptions, type LockSpec, type Range, toAcquire, toBoolean, toChoice, toFunction, toOptions, toRange, toString } from '../args/spec';
+import { waitInThread, type WaitTicket } from '../wait/pool';
 
 /** Options of the {@link LocksFile} constructor. */
 export interface LocksFileOptions {

@@ -21,7 +21,7 @@
  *
  * @packageDocumentation
  */
-import { UnsupportedPlatformError } from '../errors';
+import { UnsupportedPlatformError } from '../errors/errors';
 import { errnoError, type Backend, type LockType, waitLock } from './fcntl';
 import { getLibc } from './libc';
 

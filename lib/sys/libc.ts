@@ -1,5 +1,5 @@
 /**
- * libc bindings through koffi. This folder (`lib/kernel/`) is the only place that imports
+ * libc bindings through koffi. This folder (`lib/sys/`) is the only place that imports
  * koffi; every struct layout and errno value lives here.
  *
  * Linux only: the struct layouts below are those of glibc on 64-bit Linux (x86_64, arm64).
@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 import type * as Koffi from 'koffi' with { 'resolution-mode': 'import' };
-import { UnsupportedPlatformError } from '../errors';
+import { UnsupportedPlatformError } from '../errors/errors';
 
 // koffi ships one declaration file typed as ESM; its CommonJS entry is what `require` loads.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -4,7 +4,7 @@
  * hold the lock, so a Python program and a Node program can share one named lock.
  *
  * Beyond shmlock, a ShmLock holder also holds a kernel lock on its file (see
- * `shm-lock-file.ts` for the protocol), which gives:
+ * `file.ts` for the protocol), which gives:
  * - crash safety: a holder killed by SIGKILL no longer leaves a dead lock behind; the next
  *   waiter removes its file safely and takes the lock. The file is published under the name
  *   already locked and holding the uuid, so a holder killed mid-acquire leaves nothing; an
@@ -19,14 +19,14 @@
  */
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
-import type { ExitEvent } from './exit-event';
-import { waitUntil } from './kernel/interrupt';
-import { type Logger, toLogger } from './logger';
-import { setExitHooks, withoutSignalHooks } from './shm-lock-exit';
-import { formatUuid, markedUuid, ShmLockFile, sleepSync, type Step } from './shm-lock-file';
-import { defaultDir, type ExitHandlerOptions, type Plan, type ShmLockOptions, type ShmTimeout, toDir, toExitEvent, toName, toPlan, toPollInterval } from './shm-lock-options';
-import { toBoolean, toFunction, toOptions, toString } from './spec';
-import { waitInThread } from './wait/pool';
+import type { ExitEvent } from '../process-hooks/exit-event';
+import { waitUntil } from '../sys/interrupt';
+import { type Logger, toLogger } from '../logger';
+import { setExitHooks, withoutSignalHooks } from '../process-hooks/exit-hooks';
+import { formatUuid, markedUuid, ShmLockFile, sleepSync, type Step } from './file';
+import { defaultDir, type ExitHandlerOptions, type Plan, type ShmLockOptions, type ShmTimeout, toDir, toExitEvent, toName, toPlan, toPollInterval } from './options';
+import { toBoolean, toFunction, toOptions, toString } from '../args/spec';
+import { waitInThread } from '../wait/pool';
 
 /** The result of {@link ShmLock.lock}: `await using`/`using` releases it if it was acquired. */
 export interface ShmLockHandle {
@@ -221,7 +221,7 @@ export class ShmLock {
     }
   }
 
-  /** Blocks the thread for one wait; signals keep their default action meanwhile (see `shm-lock-exit.ts`). */
+  /** Blocks the thread for one wait; signals keep their default action meanwhile (see `process-hooks/exit-hooks.ts`). */
   #waitSync(wait: Wait): WaitEnd {
     return withoutSignalHooks(() => {
       if (wait.kind === 'sleep') {

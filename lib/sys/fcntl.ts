@@ -12,7 +12,7 @@
  *
  * @packageDocumentation
  */
-import { DeadlockError, LockSystemError } from '../errors';
+import { DeadlockError, LockSystemError } from '../errors/errors';
 import { ERRNO, errnoName, errnoNumber, getLibc } from './libc';
 
 /** Which kernel lock family a file uses. */

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { InvalidArgumentError } from './errors';
+import { InvalidArgumentError } from '../errors/errors';
 
 /**
  * Which lock indices a call means: one index `n`, a `[start, count]` pair (pylocksfile's

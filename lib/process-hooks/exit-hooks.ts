@@ -16,8 +16,8 @@
  *
  * @packageDocumentation
  */
-import type { Logger } from './logger';
-import type { ShmLockFile } from './shm-lock-file';
+import type { Logger } from '../logger';
+import type { ShmLockFile } from '../shm-lock/file';
 
 /** Which events release a lock; see `ShmLock.addExitHandlers`. */
 export interface ExitHooks {
