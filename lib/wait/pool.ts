@@ -155,8 +155,15 @@ export class WaiterPool implements WaiterPoolView {
   readonly #idleWatchers: Array<() => void> = [];
   #retryTimer: NodeJS.Timeout | undefined;
   #sweepTimer: NodeJS.Timeout | undefined;
-  /** Worker termination at exit cannot stop a thread blocked in the kernel: interrupt them all. */
+  /** Set once the process (or this JS thread) is exiting: no thread may start any more. */
+  #exiting = false;
+  /**
+   * Worker termination at exit cannot stop a thread blocked in the kernel: interrupt them all.
+   * Threads ending during the exit must not start new ones for queued jobs (a thread loading
+   * koffi while its environment is torn down aborts the process).
+   */
   readonly #onProcessExit = (): void => {
+    this.#exiting = true;
     for (const waiter of this.#busy) interrupt(waiter);
   };
 
@@ -232,17 +239,25 @@ export class WaiterPool implements WaiterPoolView {
     waiter.worker.ref();
     Atomics.store(ctrl, Slot.State, State.Requested);
     Atomics.notify(ctrl, Slot.State);
-    this.#watch(waiter);
+    this.#watch(waiter, job);
   }
 
   #cancel(job: Job): void {
+    const waiter = job.waiter;
     if (job.state === JobState.Queued) {
       this.#queue.delete(job);
       this.#settle(job, 'stopped');
       this.#pump();
-    } else if (job.state === JobState.Dispatched && job.waiter !== undefined) {
+    } else if (job.state === JobState.Dispatched && waiter !== undefined) {
+      if (Atomics.compareExchange(waiter.ctrl, Slot.State, State.Requested, State.Idle) === State.Requested) {
+        // Taken back before the thread picked it up (e.g. still starting): nothing to interrupt.
+        Atomics.notify(waiter.ctrl, Slot.State);
+        this.#park(waiter);
+        this.#settle(job, 'stopped');
+        this.#pump();
+        return;
+      }
       job.state = JobState.Cancelling;
-      const waiter = job.waiter;
       const resignal = (): void => {
         if (job.state !== JobState.Cancelling) return;
         interrupt(waiter);
@@ -261,41 +276,38 @@ export class WaiterPool implements WaiterPoolView {
     else job.resolve(outcome);
   }
 
-  /** Waits (without blocking) for `waiter` to report on its current request. */
-  #watch(waiter: Waiter): void {
-    const wait = Atomics.waitAsync(waiter.ctrl, Slot.State, State.Requested);
-    if (wait.async) void wait.value.then(() => this.#collect(waiter));
-    else queueMicrotask(() => this.#collect(waiter));
-  }
-
-  /** A waiter reported (or could not start): settle its job and reuse or drop the thread. */
-  #collect(waiter: Waiter): void {
-    const job = waiter.job;
-    if (job === undefined) return; // its exit event came first
+  /** Waits (without blocking) for `waiter` to report on `job`. */
+  #watch(waiter: Waiter, job: Job): void {
+    if (waiter.job !== job) return; // taken back by #cancel, or its exit event came first
     const state = Atomics.load(waiter.ctrl, Slot.State);
-    if (state === State.Requested) return this.#watch(waiter);
-    this.#unbusy(waiter);
-    const result = Atomics.load(waiter.ctrl, Slot.Result);
-    if (state === State.Done) {
-      Atomics.store(waiter.ctrl, Slot.State, State.Idle);
-      waiter.idleSince = performance.now();
-      this.#idle.push(waiter);
-      this.#scheduleSweep();
+    if (state === State.Requested || state === State.Serving) {
+      const wait = Atomics.waitAsync(waiter.ctrl, Slot.State, state);
+      if (wait.async) void wait.value.then(() => this.#watch(waiter, job));
+      else queueMicrotask(() => this.#watch(waiter, job));
+      return;
     }
+    this.#park(waiter);
     // State.Exited: it could not start; its exit event forgets it.
+    const result = Atomics.load(waiter.ctrl, Slot.Result);
     if (result === Result.Failed) this.#settle(job, reportedError(waiter.ctrl));
     else this.#settle(job, result === Result.Granted ? 'granted' : 'stopped');
     this.#pump();
   }
 
-  #unbusy(waiter: Waiter): void {
+  /** Frees a thread from its job: back to the idle list after `Done`, dropped after `Exited`. */
+  #park(waiter: Waiter): void {
     waiter.job = undefined;
     this.#busy.delete(waiter);
     waiter.worker.unref();
+    if (Atomics.compareExchange(waiter.ctrl, Slot.State, State.Done, State.Idle) === State.Exited) return;
+    waiter.idleSince = performance.now();
+    this.#idle.push(waiter);
+    this.#scheduleSweep();
   }
 
   /** Hands queued jobs to free or new waiters, in call order; schedules the retry of the rest. */
   #pump(): void {
+    if (this.#exiting) return;
     for (const job of this.#queue) {
       let waiter: Waiter | undefined;
       try {
@@ -364,7 +376,8 @@ export class WaiterPool implements WaiterPoolView {
     if (at >= 0) this.#idle.splice(at, 1);
     const job = waiter.job;
     if (job !== undefined) {
-      this.#unbusy(waiter);
+      waiter.job = undefined;
+      this.#busy.delete(waiter);
       const reported = Atomics.load(waiter.ctrl, Slot.Result) === Result.Failed && Atomics.load(waiter.ctrl, Slot.State) === State.Exited;
       this.#settle(job, reported ? reportedError(waiter.ctrl) : threadError(waiter.error ?? `exit code ${code}`, 'exited while waiting'));
     }

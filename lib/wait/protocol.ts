@@ -1,9 +1,10 @@
 /**
  * The shared-memory protocol between the thread that asks for a lock and a waiter thread
  * that blocks in the kernel for it. One `Int32Array` over a `SharedArrayBuffer` per waiter.
- * Only the pool moves a waiter out of `Idle` (to `Requested` or `Exited`); only the waiter
- * moves it out of `Requested` (to `Done`, or to `Exited` when it cannot run at all), so the
- * two sides never race on a transition.
+ * Only the pool moves a waiter out of `Idle` (to `Requested` or `Exited`) and out of `Done`;
+ * only the waiter moves it out of `Serving`. `Requested` is the one state both sides leave,
+ * by compare-exchange: the waiter to `Serving` (it will wait in the kernel) or, on cancel, the
+ * pool back to `Idle` (the request never reached the kernel), so exactly one side wins.
  *
  * @packageDocumentation
  */
@@ -41,9 +42,11 @@ export const SLOTS = 13;
 export const enum State {
   Idle = 0,
   Requested = 1,
-  Done = 2,
+  /** The waiter took the request and waits in the kernel. */
+  Serving = 2,
+  Done = 3,
   /** The pool told it to exit, or it could not start (Result says why). */
-  Exited = 3,
+  Exited = 4,
 }
 
 /** What the waiter reports for a request. */

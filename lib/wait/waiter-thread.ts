@@ -46,7 +46,9 @@ if (typeof claimed === 'number') {
   Atomics.store(ctrl, Slot.Tid, currentThreadId());
   for (;;) {
     const state = Atomics.load(ctrl, Slot.State);
-    if (state === State.Requested) serve();
+    if (state === State.Requested) {
+      if (Atomics.compareExchange(ctrl, Slot.State, State.Requested, State.Serving) === State.Requested) serve();
+    }
     else if (state === State.Exited) break;
     else Atomics.wait(ctrl, Slot.State, state);
   }
