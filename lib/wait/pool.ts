@@ -17,12 +17,13 @@
  *
  * @packageDocumentation
  */
-import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { LockSystemError } from '../errors/errors';
 import { errnoError, setLock, type Backend } from '../sys/fcntl';
 import { interruptThread } from '../sys/interrupt';
+import { koffiPath } from '../sys/libc';
 import { put64, Result, SLOTS, Slot, State, SYSCALLS } from './protocol';
+import { WAITER_SOURCE } from './waiter-source';
 
 /** Limits of a {@link WaiterPool}. */
 export interface WaiterPoolOptions {
@@ -38,8 +39,6 @@ export interface WaiterPoolOptions {
 
 /** Period at which a cancel is re-signalled until the waiter acknowledges it, in ms. */
 const CANCEL_RETRY_MS = 1;
-
-const SCRIPT = path.join(__dirname, 'waiter-thread.js');
 
 /** One lock request to wait for, on the owner that `fd` (and `backend`) imply. */
 export interface WaitRequest {
@@ -347,7 +346,16 @@ export class WaiterPool implements WaiterPoolView {
 
   #spawn(): Waiter {
     const ctrl = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
-    const worker = new Worker(SCRIPT, { workerData: { control: ctrl.buffer }, stdout: false, stderr: false });
+    // From source text, not a file: works from a single-file bundle and from the TypeScript
+    // source. No inherited execArgv: the script is plain CommonJS whatever the app runs with
+    // (`--input-type=module` would make it an ES module) and needs no loader.
+    const worker = new Worker(WAITER_SOURCE, {
+      eval: true,
+      execArgv: [],
+      workerData: { control: ctrl.buffer, koffi: koffiPath() },
+      stdout: false,
+      stderr: false,
+    });
     let exited!: () => void;
     const waiter: Waiter = {
       worker,
