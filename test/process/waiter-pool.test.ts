@@ -7,7 +7,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { LockAbortError, LockClosedError, LocksFile, waiterPool } from 'locksfile';
+import { DeadlockError, LockAbortError, LockClosedError, LocksFile, LockSystemError, waiterPool } from 'locksfile';
+// The pool class itself is internal; its limits are constructor options.
+import { WaiterPool } from '../../dist/wait/pool';
 import { killAll, type LineChild, spawnNode } from '../helpers/children';
 import { fixture, ROOT, tmpDir } from '../helpers/paths';
 
@@ -15,8 +17,8 @@ let dir: string;
 let lockPath: string;
 
 /** Another process holding `[start, start + count)` in write mode. */
-async function holder(start: number, count: number): Promise<LineChild> {
-  const child = spawnNode(fixture('owner'), [lockPath]);
+async function holder(start: number, count: number, backend: 'ofd' | 'posix' = 'ofd'): Promise<LineChild> {
+  const child = spawnNode(fixture('owner'), [lockPath, backend]);
   expect(await child.takeLine()).toMatch(/^ready \d+$/);
   expect(await child.ask(`lock ${start} ${count} w`)).toBe('ok');
   return child;
@@ -158,4 +160,55 @@ test('worker threads that used acquireSync with a timeout leave no POSIX timer b
     await new Promise((resolve) => worker.once('exit', resolve));
   }
   expect(timers()).toBe(before);
+});
+
+describe('errors from a waiter thread keep the failed call and its errno', () => {
+  test('EBADF from F_SETLKW (write lock on a read-only descriptor) arrives as LockSystemError', async () => {
+    await holder(0, 1);
+    const fd = fs.openSync(lockPath, 'r');
+    const pool = new WaiterPool();
+    try {
+      const err = await pool.wait({ fd, backend: 'ofd', write: true, start: 0, count: 1 }).done.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LockSystemError);
+      expect(err).toMatchObject({ code: 'ERR_LOCK_SYSTEM', syscall: 'fcntl(F_SETLKW)', errno: 'EBADF' });
+    } finally {
+      await pool.trim();
+      fs.closeSync(fd);
+    }
+  });
+
+  test("EDEADLK seen by an async wait (POSIX backend) arrives as DeadlockError", async () => {
+    const child = await holder(1, 1, 'posix');
+    const lf = new LocksFile(lockPath, { backend: 'posix' });
+    expect(lf.acquireSync(0, { write: true })).toBe(true);
+    expect(await child.ask('alock 0 1 w')).toBe('started'); // the child waits for our index 0
+    await sleep(200);
+    // Our wait for the child's index 1 closes the cycle: the kernel refuses it.
+    const err = await lf.acquire(1, { write: true, timeout: 5000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeadlockError);
+    expect((err as Error).message).toContain('fcntl(F_SETLKW)');
+    lf.close();
+    expect(await child.takeLine()).toBe('async ok');
+  });
+});
+
+test('WaiterPool limits are options: beyond maxWaiters a request queues, and its cancel settles it at once', async () => {
+  await holder(0, 2);
+  const fd = fs.openSync(lockPath, 'r+');
+  const pool = new WaiterPool({ maxWaiters: 1, idleMs: 10, queueRetryMs: 5, warm: 0 });
+  const first = pool.wait({ fd, backend: 'ofd', write: true, start: 0, count: 1 });
+  const second = pool.wait({ fd, backend: 'ofd', write: true, start: 1, count: 1 });
+  expect(pool.waiting).toBe(1);
+  expect(pool.queued).toBe(1);
+  second.cancel();
+  expect(pool.queued).toBe(0);
+  expect(await second.done).toBe('stopped');
+  first.cancel();
+  expect(await first.done).toBe('stopped');
+  await pool.onIdle();
+  // warm: 0 and idleMs: 10: the thread ends by itself.
+  const until = Date.now() + 5000;
+  while (pool.threads > 0 && Date.now() < until) await sleep(10);
+  expect(pool.threads).toBe(0);
+  fs.closeSync(fd);
 });
