@@ -173,16 +173,8 @@ export function waitFor(
 }
 
 /** {@link waitFor}, throwing the public error (e.g. `DeadlockError`) when a call fails. */
-export function waitUntil(
-  fd: number,
-  backend: Backend,
-  type: LockType,
-  start: number,
-  count: number,
-  deadline: number | undefined,
-  stopped: () => boolean,
-): WaitOutcome {
-  const outcome = waitFor(fd, backend, type, start, count, deadline, stopped);
+export function waitUntil(...args: Parameters<typeof waitFor>): WaitOutcome {
+  const outcome = waitFor(...args);
   if (typeof outcome === 'string') return outcome;
   throw errnoError(outcome.syscall, outcome.errno);
 }
