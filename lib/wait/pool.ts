@@ -39,6 +39,8 @@ export interface WaiterPoolOptions {
 
 /** Period at which a cancel is re-signalled until the waiter acknowledges it, in ms. */
 const CANCEL_RETRY_MS = 1;
+/** How long an exit waits, at most, for waiter threads still starting, in ms. */
+const EXIT_START_WAIT_MS = 1000;
 
 /** One lock request to wait for, on the owner that `fd` (and `backend`) imply. */
 export interface WaitRequest {
@@ -134,7 +136,7 @@ function reportedError(ctrl: Int32Array): Error {
 function interrupt(waiter: Waiter): void {
   Atomics.store(waiter.ctrl, Slot.Cancel, 1);
   const tid = Atomics.load(waiter.ctrl, Slot.Tid);
-  if (tid !== 0) interruptThread(tid);
+  if (tid > 0) interruptThread(tid);
 }
 
 /** Waiter threads and the queue beyond them, for one JS thread. */
@@ -157,12 +159,19 @@ export class WaiterPool implements WaiterPoolView {
   /** Set once the process (or this JS thread) is exiting: no thread may start any more. */
   #exiting = false;
   /**
-   * Worker termination at exit cannot stop a thread blocked in the kernel: interrupt them all.
-   * Threads ending during the exit must not start new ones for queued jobs (a thread loading
-   * koffi while its environment is torn down aborts the process).
+   * At exit, Node terminates every thread. A thread terminated while it loads koffi aborts the
+   * whole process (SIGABRT: koffi's init throws into a terminating isolate), so the exit first
+   * lets starting threads finish starting (bounded by {@link EXIT_START_WAIT_MS}) and starts no
+   * new ones. Termination cannot stop a thread blocked in the kernel: interrupt them all.
    */
   readonly #onProcessExit = (): void => {
     this.#exiting = true;
+    const deadline = performance.now() + EXIT_START_WAIT_MS;
+    for (const { ctrl } of this.#all) {
+      for (let left = deadline - performance.now(); Atomics.load(ctrl, Slot.Tid) === 0 && left > 0; left = deadline - performance.now()) {
+        Atomics.wait(ctrl, Slot.Tid, 0, left);
+      }
+    }
     for (const waiter of this.#busy) interrupt(waiter);
   };
 

@@ -16,7 +16,7 @@ export const enum Slot {
   State = 0,
   /** Non-zero: the current request is abandoned, stop waiting. */
   Cancel = 1,
-  /** Kernel thread id of the waiter, set once it runs (0 before). */
+  /** Kernel thread id of the waiter, set (and notified) once it has started: 0 before, -1 if it could not. */
   Tid = 2,
   Fd = 3,
   /** 0 = read, 1 = write. */

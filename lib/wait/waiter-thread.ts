@@ -42,8 +42,10 @@ function serve(): void {
 }
 
 const claimed = claimInterruptSignal();
+// Started (koffi loaded): from now on the thread can be interrupted and terminated safely.
+Atomics.store(ctrl, Slot.Tid, typeof claimed === 'number' ? currentThreadId() : -1);
+Atomics.notify(ctrl, Slot.Tid);
 if (typeof claimed === 'number') {
-  Atomics.store(ctrl, Slot.Tid, currentThreadId());
   for (;;) {
     const state = Atomics.load(ctrl, Slot.State);
     if (state === State.Requested) {

@@ -4,6 +4,7 @@
  * a warm thread; waits leave no kernel timer behind; the pool's public view reports threads
  * and pending work and can be drained without sleeping.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -218,4 +219,19 @@ test('WaiterPool limits are options: beyond maxWaiters a request queues, and its
   while (pool.threads > 0 && Date.now() < until) await sleep(10);
   expect(pool.threads).toBe(0);
   fs.closeSync(fd);
+});
+
+test('process.exit() while waiter threads are still starting exits cleanly (no SIGABRT)', () => {
+  // Before: a thread terminated while loading koffi aborted the process (exit 134) about half the time.
+  const script = `
+    const { LocksFile } = require(${JSON.stringify(path.join(ROOT, 'dist', 'index.js'))});
+    const lockPath = process.argv[1];
+    new LocksFile(lockPath).acquireSync([0, 8], { write: true });
+    const lf = new LocksFile(lockPath);
+    for (let i = 0; i < 8; i++) void lf.acquire(i, { write: true });
+    setTimeout(() => process.exit(0), Number(process.argv[2]));`;
+  for (const delay of [0, 5, 20, 50, 5, 20]) {
+    const child = spawnSync(process.execPath, ['-e', script, lockPath, String(delay)], { timeout: 20_000, encoding: 'utf8' });
+    expect({ delay, status: child.status, signal: child.signal, stderr: child.stderr }).toEqual({ delay, status: 0, signal: null, stderr: '' });
+  }
 });
