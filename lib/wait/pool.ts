@@ -85,7 +85,7 @@ export interface WaiterPoolView {
 
 /** Where a job is in its life. Each change happens in one method of {@link WaiterPool}. */
 const enum JobState {
-  /** In the pool's queue (beyond `maxWaiters`), retried without blocking: `#enqueue`. */
+  /** In the pool's queue until a thread is free (at once below `maxWaiters`), retried without blocking: `wait`. */
   Queued,
   /** A waiter thread waits in the kernel for it: `#dispatch`. */
   Dispatched,
@@ -115,15 +115,17 @@ interface Waiter {
 }
 
 /**
- * A waiter thread that could not start or died without reporting a failed call. Node names
- * libuv's error (e.g. `EAGAIN`) in the message of `ERR_WORKER_INIT_FAILED`; otherwise no
- * errno is known and it says `UNKNOWN`, as libuv does.
+ * A waiter thread that could not start (`pthread_create`: Node names libuv's error, e.g.
+ * `EAGAIN`, in the message of `ERR_WORKER_INIT_FAILED`) or that died without reporting a
+ * failed call (no errno is known: `UNKNOWN`, as libuv says).
  */
-function threadError(cause: unknown, what: string): LockSystemError {
+function threadError(cause: unknown, started: boolean): LockSystemError {
   const message = cause instanceof Error ? cause.message : String(cause);
   const code = (cause as { code?: unknown } | null)?.code;
-  const errno = code === 'ERR_WORKER_INIT_FAILED' ? (/\bE[A-Z0-9]+\b/.exec(message)?.[0] ?? 'UNKNOWN') : 'UNKNOWN';
-  return new LockSystemError('pthread_create', errno, `lock waiter thread ${what}: ${message}`);
+  const errno = code === 'ERR_WORKER_INIT_FAILED' ? /\bE[A-Z0-9]+\b/.exec(message)?.[0] : undefined;
+  return started
+    ? new LockSystemError('worker_threads', 'UNKNOWN', `lock waiter thread exited while waiting: ${message}`)
+    : new LockSystemError('pthread_create', errno ?? 'UNKNOWN', `lock waiter thread could not start: ${message}`);
 }
 
 /** The error a waiter reported for a failed request or start, as the public error. */
@@ -216,18 +218,13 @@ export class WaiterPool implements WaiterPoolView {
       reject = rej;
     });
     const job: Job = { request, resolve, reject, state: JobState.Queued, waiter: undefined };
-    this.#enqueue(job);
+    this.#queue.add(job);
+    this.#pump();
     return { done, cancel: () => this.#cancel(job) };
   }
 
   #isIdle(): boolean {
     return this.#busy.size === 0 && this.#queue.size === 0;
-  }
-
-  #enqueue(job: Job): void {
-    job.state = JobState.Queued;
-    this.#queue.add(job);
-    this.#pump();
   }
 
   #dispatch(job: Job, waiter: Waiter): void {
@@ -322,7 +319,7 @@ export class WaiterPool implements WaiterPoolView {
         waiter = this.#idle.pop() ?? (this.#busy.size < this.#maxWaiters ? this.#spawn() : undefined);
       } catch (err) {
         this.#queue.delete(job);
-        this.#settle(job, threadError(err, 'could not start'));
+        this.#settle(job, threadError(err, false));
         continue;
       }
       if (waiter === undefined) break;
@@ -396,7 +393,7 @@ export class WaiterPool implements WaiterPoolView {
       waiter.job = undefined;
       this.#busy.delete(waiter);
       const reported = Atomics.load(waiter.ctrl, Slot.Result) === Result.Failed && Atomics.load(waiter.ctrl, Slot.State) === State.Exited;
-      this.#settle(job, reported ? reportedError(waiter.ctrl) : threadError(waiter.error ?? `exit code ${code}`, 'exited while waiting'));
+      this.#settle(job, reported ? reportedError(waiter.ctrl) : threadError(waiter.error ?? `exit code ${code}`, true));
     }
     this.#pump();
   }
