@@ -94,15 +94,18 @@ export function getLibc(): Libc {
   return libc;
 }
 
+/**
+ * Absolute path of the koffi module this thread loaded, for threads started from source
+ * text (`eval`), which must load the same copy.
+ */
+export function koffiPath(): string {
+  return require.resolve('koffi');
+}
+
 /** Symbolic name of an errno value (`'EAGAIN'`), or `'E<number>'` when unknown. */
 export function errnoName(errno: number): string {
   for (const [name, value] of Object.entries(koffi.os.errno)) if (value === errno) return name;
   return `E${errno}`;
-}
-
-/** errno number of a symbolic name (`'EAGAIN'` -> 11), or undefined when unknown. */
-export function errnoNumber(name: string): number | undefined {
-  return koffi.os.errno[name];
 }
 
 /** errno values the lock engine branches on (Linux numbering). */

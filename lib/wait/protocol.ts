@@ -1,11 +1,14 @@
 /**
  * The shared-memory protocol between the thread that asks for a lock and a waiter thread
- * that blocks in the kernel for it. One `Int32Array` over a `SharedArrayBuffer` per waiter;
- * state changes use `Atomics` compare-exchange so that a request and an idle waiter's exit
- * can never both win.
+ * that blocks in the kernel for it. One `Int32Array` over a `SharedArrayBuffer` per waiter.
+ * Only the pool moves a waiter out of `Idle` (to `Requested` or `Exited`) and out of `Done`;
+ * only the waiter moves it out of `Serving`. `Requested` is the one state both sides leave,
+ * by compare-exchange: the waiter to `Serving` (it will wait in the kernel) or, on cancel, the
+ * pool back to `Idle` (the request never reached the kernel), so exactly one side wins.
  *
  * @packageDocumentation
  */
+import type { WaitSyscall } from '../sys/interrupt';
 
 /** Slot indices in the control array. */
 export const enum Slot {
@@ -13,7 +16,7 @@ export const enum Slot {
   State = 0,
   /** Non-zero: the current request is abandoned, stop waiting. */
   Cancel = 1,
-  /** Kernel thread id of the waiter, set once it runs (0 before). */
+  /** Kernel thread id of the waiter, set (and notified) once it has started: 0 before, -1 if it could not. */
   Tid = 2,
   Fd = 3,
   /** 0 = read, 1 = write. */
@@ -28,17 +31,22 @@ export const enum Slot {
   Result = 10,
   /** errno when Result is Failed. */
   Errno = 11,
+  /** Index in {@link SYSCALLS} of the call that failed when Result is Failed. */
+  Syscall = 12,
 }
 
 /** Number of slots. */
-export const SLOTS = 12;
+export const SLOTS = 13;
 
 /** Life cycle of one waiter. */
 export const enum State {
   Idle = 0,
   Requested = 1,
-  Done = 2,
-  Exited = 3,
+  /** The waiter took the request and waits in the kernel. */
+  Serving = 2,
+  Done = 3,
+  /** The pool told it to exit, or it could not start (Result says why). */
+  Exited = 4,
 }
 
 /** What the waiter reports for a request. */
@@ -47,6 +55,9 @@ export const enum Result {
   Stopped = 2,
   Failed = 3,
 }
+
+/** The system calls a waiter thread makes; a failure names one by its index here. */
+export const SYSCALLS: readonly WaitSyscall[] = ['fcntl(F_SETLKW)', 'timer_create', 'timer_settime', 'sigaction', 'pthread_sigmask'];
 
 const TWO_32 = 2 ** 32;
 
