@@ -45,9 +45,17 @@ export interface ShmLockOptions {
 export interface ExitHandlerOptions {
   /** Release on the process `'exit'` event (normal end, `process.exit()`). */
   readonly exit?: boolean;
-  /** Release on SIGINT, SIGTERM and SIGHUP, then let the signal have its default outcome. */
+  /**
+   * Release on SIGINT, SIGTERM and SIGHUP when the signal is about to kill the process (no
+   * other listener handles it), then let the signal have its default outcome. A signal the
+   * application handles itself releases nothing.
+   */
   readonly signals?: boolean;
-  /** Release when the instance is garbage-collected while it holds the lock. */
+  /**
+   * Warn through the logger when the instance is garbage-collected while it holds the lock.
+   * The lock is never released on collection (the program may still be in its critical
+   * section); it stays held until released, or until the process ends when `exit` is on.
+   */
   readonly finalization?: boolean;
 }
 

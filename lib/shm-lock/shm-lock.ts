@@ -296,12 +296,14 @@ export class ShmLock {
   }
 
   /**
-   * Releases the lock (whatever the nesting count) on process `'exit'`, on SIGINT/SIGTERM/
-   * SIGHUP, and when this instance is garbage-collected while held; each is on unless turned
-   * off. After a signal, the signal keeps its default outcome (the process ends) unless
-   * another listener handles it. Calling again replaces the settings. Without these hooks a
-   * holder that ends leaves its file behind, which the next ShmLock acquire recovers but a
-   * Python shmlock waiter cannot.
+   * Releases the lock (whatever the nesting count) on process `'exit'` and on SIGINT/SIGTERM/
+   * SIGHUP when the signal is about to kill the process; each is on unless turned off. A
+   * signal that another listener handles releases nothing (the application keeps running and
+   * keeps its lock); otherwise the signal keeps its default outcome (the process ends). When
+   * this instance is garbage-collected while held, the lock stays held and the logger gets a
+   * warning. Calling again replaces the settings; {@link close} removes them. Without these
+   * hooks a holder that ends leaves its file behind, which the next ShmLock acquire recovers
+   * but a Python shmlock waiter cannot.
    */
   addExitHandlers(options?: ExitHandlerOptions): void {
     const opts = toOptions(options);
