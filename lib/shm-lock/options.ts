@@ -95,11 +95,14 @@ export function toPollInterval(value: unknown): number {
   return value;
 }
 
-/** `options.exitEvent`: an ExitEvent as is, an AbortSignal wrapped in one, or a new one. */
-export function toExitEvent(value: unknown): ExitEvent {
-  if (value === undefined) return new ExitEvent();
-  if (value instanceof ExitEvent) return value;
-  if (value instanceof AbortSignal) return new ExitEvent(value);
+/**
+ * `options.exitEvent`: an ExitEvent as is (the caller's), or one made for the instance from an
+ * AbortSignal or from nothing (`owned`: the instance disposes it when it closes).
+ */
+export function toExitEvent(value: unknown): { readonly event: ExitEvent; readonly owned: boolean } {
+  if (value === undefined) return { event: new ExitEvent(), owned: true };
+  if (value instanceof ExitEvent) return { event: value, owned: false };
+  if (value instanceof AbortSignal) return { event: new ExitEvent(value), owned: true };
   throw invalidType('options.exitEvent', 'an ExitEvent or an AbortSignal', value);
 }
 

@@ -22,7 +22,8 @@ import * as nodePath from 'node:path';
 import type { ExitEvent } from '../process-hooks/exit-event';
 import { waitUntil } from '../sys/interrupt';
 import { type Logger, toLogger } from '../logger';
-import { setExitHooks, withoutSignalHooks } from '../process-hooks/exit-hooks';
+import { clearExitHooks, setExitHooks, withoutSignalHooks } from '../process-hooks/exit-hooks';
+import { LockClosedError } from '../errors/errors';
 import { formatUuid, markedUuid, ShmLockFile, sleepSync, type Step } from './file';
 import { defaultDir, type ExitHandlerOptions, type Plan, type ShmLockOptions, type ShmTimeout, toDir, toExitEvent, toName, toPlan, toPollInterval } from './options';
 import { toBoolean, toFunction, toOptions, toString } from '../args/spec';
@@ -51,11 +52,11 @@ const ONCE_TRIES = 3;
 /** What the acquire loop waits for next: a holder's kernel lock, or time. `ms` bounds it. */
 type Wait = { readonly kind: 'kernel'; readonly fd: number; readonly ms: number | undefined } | { readonly kind: 'sleep'; readonly ms: number };
 
-/** How a wait ended: lock granted, time up, or the exit event set. */
+/** How a wait ended: lock granted, time up, or stopped (the exit event set or the instance closed). */
 type WaitEnd = 'granted' | 'timeout' | 'stopped';
 
 /** A named lock shared with every process (Node ShmLock or Python shmlock) using the same name and directory. */
-export class ShmLock {
+export class ShmLock implements Disposable, AsyncDisposable {
   /** The lock's name: the file name under {@link ShmLockOptions.dir}. */
   readonly name: string;
   /** Full path of the lock file. */
@@ -64,6 +65,10 @@ export class ShmLock {
   readonly pollInterval: number;
   #description: string;
   readonly #exit: ExitEvent;
+  /** Whether {@link ShmLock.#exit} was made for this instance (disposed by {@link close}). */
+  readonly #ownsExit: boolean;
+  /** Aborted by {@link close}: stops pending waits. */
+  readonly #closing = new AbortController();
   readonly #logger: Logger | undefined;
   readonly #file: ShmLockFile;
 
@@ -77,7 +82,9 @@ export class ShmLock {
     const opts = toOptions(options);
     this.pollInterval = toPollInterval(opts.pollInterval);
     this.#logger = toLogger(opts.logger, 'options.logger');
-    this.#exit = toExitEvent(opts.exitEvent);
+    const exit = toExitEvent(opts.exitEvent);
+    this.#exit = exit.event;
+    this.#ownsExit = exit.owned;
     this.#description = toString(opts.description, 'options.description', '');
     this.path = nodePath.join(opts.dir === undefined ? defaultDir() : toDir(opts.dir), this.name);
     this.#file = new ShmLockFile(this.path, markedUuid(), FORMING_GRACE_POLLS * this.pollInterval);
@@ -163,6 +170,7 @@ export class ShmLock {
     let quickTries = 0;
     let formingDelay = FIRST_FORMING_DELAY_MS;
     for (;;) {
+      this.#assertOpen();
       if (this.#exit.isSet()) return false;
       if (this.#file.count > 0) {
         this.#file.count += 1;
@@ -190,7 +198,8 @@ export class ShmLock {
           if (end !== 'granted') fs.closeSync(step.fd);
         }
         if (end === 'granted') next = this.#file.settle(step.fd);
-        else if (end === 'stopped' || !canWait) return false;
+        else if (!canWait) return false;
+        // 'stopped': the loop's first checks say by what.
         continue;
       }
       if (!canWait) return false;
@@ -199,12 +208,12 @@ export class ShmLock {
         delay = Math.min(formingDelay, this.pollInterval);
         formingDelay *= 2;
       }
-      if ((yield { kind: 'sleep', ms: Math.min(delay, left ?? delay) }) === 'stopped') return false;
+      yield { kind: 'sleep', ms: Math.min(delay, left ?? delay) };
     }
   }
 
   async #waitAsync(wait: Wait): Promise<WaitEnd> {
-    const stop = pause(this.#exit, wait.ms);
+    const stop = pause([this.#exit.signal, this.#closing.signal], wait.ms);
     try {
       if (wait.kind === 'sleep') return await stop.promise;
       const ticket = waitInThread({ fd: wait.fd, backend: 'ofd', write: true, start: 0, count: 0 });
@@ -312,6 +321,7 @@ export class ShmLock {
       signals: toBoolean(opts.signals, 'options.signals', true),
       finalization: toBoolean(opts.finalization, 'options.finalization', true),
     };
+    this.#assertOpen();
     setExitHooks(this, this.#file, hooks, this.#logger);
   }
 
@@ -337,6 +347,39 @@ export class ShmLock {
     return undefined;
   }
 
+  /**
+   * Ends this instance: releases the lock if held (whatever the nesting count), removes its
+   * exit hooks (process listeners no other instance needs go too), stops following the
+   * AbortSignal given as `exitEvent` (an `ExitEvent` given by the caller stays the caller's),
+   * and rejects pending acquires with {@link LockClosedError}. Idempotent. Acquires afterwards
+   * throw (or reject with) {@link LockClosedError}; `release()` returns false.
+   */
+  close(): void {
+    if (this.#closing.signal.aborted) return;
+    this.#closing.abort();
+    try {
+      this.#file.release();
+    } finally {
+      clearExitHooks(this, this.#file);
+      if (this.#ownsExit) this.#exit[Symbol.dispose]();
+      this.#log('closed');
+    }
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Same as {@link close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closing.signal.aborted) throw new LockClosedError(`${this}: this ShmLock is closed`);
+  }
+
   /** `ShmLock(name=…, uuid=…, pollInterval=…, description=…)`. */
   toString(): string {
     return `ShmLock(name=${this.name}, uuid=${this.uuid}, pollInterval=${this.pollInterval}, description=${this.#description})`;
@@ -349,28 +392,25 @@ export class ShmLock {
 
 /**
  * Resolves after `ms` (never when undefined) with `'timeout'`, or with `'stopped'` as soon as
- * `exit` is set. `cancel()` frees the timer and the listener.
+ * one of `stops` aborts. `cancel()` frees the timer and the listeners.
  */
-function pause(exit: ExitEvent, ms: number | undefined): { promise: Promise<'timeout' | 'stopped'>; cancel(): void } {
-  const signal = exit.signal;
+function pause(stops: readonly AbortSignal[], ms: number | undefined): { promise: Promise<'timeout' | 'stopped'>; cancel(): void } {
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const promise = new Promise<'timeout' | 'stopped'>((resolve) => {
-    if (signal.aborted) {
+    if (stops.some((signal) => signal.aborted)) {
       resolve('stopped');
       return;
     }
     onAbort = () => resolve('stopped');
-    signal.addEventListener('abort', onAbort, { once: true });
+    for (const signal of stops) signal.addEventListener('abort', onAbort, { once: true });
     if (ms !== undefined) timer = setTimeout(() => resolve('timeout'), ms);
   });
   return {
     promise,
     cancel: () => {
       clearTimeout(timer);
-      if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+      if (onAbort !== undefined) for (const signal of stops) signal.removeEventListener('abort', onAbort);
     },
   };
 }
-
-
