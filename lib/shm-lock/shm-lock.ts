@@ -39,8 +39,11 @@ export interface ShmLockHandle {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** First pause when a holder is between its create and its uuid; doubles up to pollInterval. */
-const FIRST_FORMING_DELAY_MS = 1;
+/**
+ * First pause when a holder is between its create and its uuid, or when the name keeps
+ * changing under the acquire (churn); doubles up to pollInterval.
+ */
+const FIRST_SHORT_DELAY_MS = 1;
 /**
  * An empty file without a live kernel lock is left to its creator for this many poll
  * intervals (and at least 1 s) before an acquire breaks it as a dead creation.
@@ -167,8 +170,10 @@ export class ShmLock implements Disposable, AsyncDisposable {
    */
   *#attempts(plan: Plan): Generator<Wait, boolean, WaitEnd> {
     let next: Step | undefined;
+    /** Consecutive steps that found the name broken or changed. */
     let quickTries = 0;
-    let formingDelay = FIRST_FORMING_DELAY_MS;
+    let formingDelay = FIRST_SHORT_DELAY_MS;
+    let churnDelay = FIRST_SHORT_DELAY_MS;
     for (;;) {
       this.#assertOpen();
       if (this.#exit.isSet()) return false;
@@ -184,10 +189,25 @@ export class ShmLock implements Disposable, AsyncDisposable {
         return true;
       }
       if (step.kind === 'broken' || step.kind === 'changed') {
-        if (step.kind === 'broken') this.#log('removed the lock file of a dead holder');
-        if (plan.once && ++quickTries >= ONCE_TRIES) return false;
+        this.#log(step.kind === 'broken' ? 'removed the lock file of a dead holder' : 'the name changed under this acquire; retrying');
+        quickTries += 1;
+        if (plan.once) {
+          if (quickTries >= ONCE_TRIES) return false;
+          continue;
+        }
+        // The first retry is immediate (a holder just released: take over at once). More in a
+        // row mean the file churns: back off, so the loop neither spins on the event loop nor
+        // outlives its deadline.
+        if (quickTries === 1) continue;
+        const left = plan.deadline === undefined ? undefined : plan.deadline - performance.now();
+        if (left !== undefined && left <= 0) return false;
+        const delay = Math.min(churnDelay, this.pollInterval);
+        churnDelay *= 2;
+        yield { kind: 'sleep', ms: Math.min(delay, left ?? delay) };
         continue;
       }
+      quickTries = 0;
+      churnDelay = FIRST_SHORT_DELAY_MS;
       const left = plan.deadline === undefined ? undefined : plan.deadline - performance.now();
       const canWait = !plan.once && (left === undefined || left > 0);
       if (step.kind === 'held') {
