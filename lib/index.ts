@@ -29,5 +29,5 @@ export {
 export type { InvalidArgumentCode } from './errors/errors';
 export { ShmLock } from './shm-lock/shm-lock';
 export type { ShmLockHandle } from './shm-lock/shm-lock';
-export type { ExitHandlerOptions, ShmLockOptions, ShmTimeout } from './shm-lock/options';
+export type { ExitHandlerOptions, ShmLockOptions, ShmLockRequest, ShmTimeout } from './shm-lock/options';
 export { ExitEvent } from './process-hooks/exit-event';

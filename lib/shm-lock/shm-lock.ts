@@ -23,17 +23,17 @@ import type { ExitEvent } from '../process-hooks/exit-event';
 import { waitUntil } from '../sys/interrupt';
 import { type Logger, toLogger } from '../logger';
 import { clearExitHooks, setExitHooks, withoutSignalHooks } from '../process-hooks/exit-hooks';
-import { LockClosedError } from '../errors/errors';
+import { LockAbortError, LockBusyError, LockClosedError, type LockError, LockTimeoutError } from '../errors/errors';
 import { formatUuid, markedUuid, ShmLockFile, sleepSync, type Step } from './file';
-import { defaultDir, type ExitHandlerOptions, type Plan, type ShmLockOptions, type ShmTimeout, toDir, toExitEvent, toName, toPlan, toPollInterval } from './options';
+import { defaultDir, type ExitHandlerOptions, type Plan, type Request, type ShmLockOptions, type ShmLockRequest, type ShmTimeout, toDir, toExitEvent, toName, toPlan, toPollInterval, toRequest } from './options';
 import { toBoolean, toFunction, toOptions, toString } from '../args/spec';
 import { waitInThread } from '../wait/pool';
 
-/** The result of {@link ShmLock.lock}: `await using`/`using` releases it if it was acquired. */
+/** The held lock that {@link ShmLock.lock} resolves to: `await using`/`using` releases it. */
 export interface ShmLockHandle {
-  /** Whether the acquire succeeded (shmlock's `with lock(timeout=1) as success`). */
-  readonly acquired: boolean;
-  /** Releases once if acquired; later calls do nothing. */
+  /** The lock's name. */
+  readonly name: string;
+  /** Releases this acquire (one nesting level); later calls do nothing. */
   release(): void;
   [Symbol.dispose](): void;
   [Symbol.asyncDispose](): Promise<void>;
@@ -55,8 +55,11 @@ const ONCE_TRIES = 3;
 /** What the acquire loop waits for next: a holder's kernel lock, or time. `ms` bounds it. */
 type Wait = { readonly kind: 'kernel'; readonly fd: number; readonly ms: number | undefined } | { readonly kind: 'sleep'; readonly ms: number };
 
-/** How a wait ended: lock granted, time up, or stopped (the exit event set or the instance closed). */
+/** How a wait ended: lock granted, time up, or stopped (the exit event set, the signal aborted or the instance closed). */
 type WaitEnd = 'granted' | 'timeout' | 'stopped';
+
+/** How an acquire ended: held, not acquired (busy or timed out), the exit event set, or the signal aborted. */
+type Outcome = 'acquired' | 'missed' | 'exit' | 'aborted';
 
 /** A named lock shared with every process (Node ShmLock or Python shmlock) using the same name and directory. */
 export class ShmLock implements Disposable, AsyncDisposable {
@@ -113,27 +116,29 @@ export class ShmLock implements Disposable, AsyncDisposable {
   }
 
   /**
-   * Acquires the lock, waiting as `timeout` says ({@link ShmTimeout}). Resolves true when held
-   * (nested acquires of a holding instance count), false when the time ran out or the exit
-   * event is set. A live ShmLock holder's release or death wakes the wait at once; a holder
-   * without kernel lock (Python shmlock) is retried every `pollInterval`. Rejects with
-   * `LockPathError` when the name is a symlink or not a regular file.
+   * shmlock's `acquire(timeout)`: waits as `timeout` says ({@link ShmTimeout}) and resolves
+   * true when held (nested acquires of a holding instance count), false when the time ran out
+   * or the exit event is set. A live ShmLock holder's release or death wakes the wait at once;
+   * a holder without kernel lock (Python shmlock) is retried every `pollInterval`. Rejects
+   * with `LockPathError` when the name is a symlink or not a regular file, and with
+   * `LockClosedError` after (or on) {@link close}. {@link lock} is the same acquire in the
+   * vocabulary shared with the other facades.
    */
   acquire(timeout?: ShmTimeout): Promise<boolean> {
     try {
-      return this.#acquire(toPlan(timeout));
+      return this.#acquire(toPlan(timeout)).then((outcome) => outcome === 'acquired');
     } catch (err) {
       return Promise.reject(err as Error);
     }
   }
 
-  async #acquire(plan: Plan): Promise<boolean> {
+  async #acquire(plan: Plan): Promise<Outcome> {
     const attempts = this.#attempts(plan);
     let next = attempts.next();
     while (!next.done) {
       let end: WaitEnd;
       try {
-        end = await this.#waitAsync(next.value);
+        end = await this.#waitAsync(next.value, plan.signal);
       } catch (err) {
         next = attempts.throw(err);
         continue;
@@ -149,7 +154,11 @@ export class ShmLock implements Disposable, AsyncDisposable {
    * between slices, and the thread handles no events (signal listeners included) meanwhile.
    */
   acquireSync(timeout?: ShmTimeout): boolean {
-    const attempts = this.#attempts(toPlan(timeout));
+    return this.#acquireSync(toPlan(timeout)) === 'acquired';
+  }
+
+  #acquireSync(plan: Plan): Outcome {
+    const attempts = this.#attempts(plan);
     let next = attempts.next();
     while (!next.done) {
       let end: WaitEnd;
@@ -168,7 +177,7 @@ export class ShmLock implements Disposable, AsyncDisposable {
    * The acquire loop shared by {@link acquire} and {@link acquireSync}: yields what to wait
    * for and is resumed with how the wait ended. Owns every descriptor a step hands it.
    */
-  *#attempts(plan: Plan): Generator<Wait, boolean, WaitEnd> {
+  *#attempts(plan: Plan): Generator<Wait, Outcome, WaitEnd> {
     let next: Step | undefined;
     /** Consecutive steps that found the name broken or changed. */
     let quickTries = 0;
@@ -176,23 +185,24 @@ export class ShmLock implements Disposable, AsyncDisposable {
     let churnDelay = FIRST_SHORT_DELAY_MS;
     for (;;) {
       this.#assertOpen();
-      if (this.#exit.isSet()) return false;
+      if (plan.signal?.aborted === true) return 'aborted';
+      if (this.#exit.isSet()) return 'exit';
       if (this.#file.count > 0) {
         this.#file.count += 1;
         this.#log(`acquired again (count ${this.#file.count})`);
-        return true;
+        return 'acquired';
       }
       const step = next ?? this.#file.tryAcquire();
       next = undefined;
       if (step.kind === 'acquired') {
         this.#log('acquired');
-        return true;
+        return 'acquired';
       }
       if (step.kind === 'broken' || step.kind === 'changed') {
         this.#log(step.kind === 'broken' ? 'removed the lock file of a dead holder' : 'the name changed under this acquire; retrying');
         quickTries += 1;
         if (plan.once) {
-          if (quickTries >= ONCE_TRIES) return false;
+          if (quickTries >= ONCE_TRIES) return 'missed';
           continue;
         }
         // The first retry is immediate (a holder just released: take over at once). More in a
@@ -200,7 +210,7 @@ export class ShmLock implements Disposable, AsyncDisposable {
         // outlives its deadline.
         if (quickTries === 1) continue;
         const left = plan.deadline === undefined ? undefined : plan.deadline - performance.now();
-        if (left !== undefined && left <= 0) return false;
+        if (left !== undefined && left <= 0) return 'missed';
         const delay = Math.min(churnDelay, this.pollInterval);
         churnDelay *= 2;
         yield { kind: 'sleep', ms: Math.min(delay, left ?? delay) };
@@ -218,11 +228,11 @@ export class ShmLock implements Disposable, AsyncDisposable {
           if (end !== 'granted') fs.closeSync(step.fd);
         }
         if (end === 'granted') next = this.#file.settle(step.fd);
-        else if (!canWait) return false;
+        else if (!canWait) return 'missed';
         // 'stopped': the loop's first checks say by what.
         continue;
       }
-      if (!canWait) return false;
+      if (!canWait) return 'missed';
       let delay = this.pollInterval;
       if (step.kind === 'forming') {
         delay = Math.min(formingDelay, this.pollInterval);
@@ -232,8 +242,10 @@ export class ShmLock implements Disposable, AsyncDisposable {
     }
   }
 
-  async #waitAsync(wait: Wait): Promise<WaitEnd> {
-    const stop = pause([this.#exit.signal, this.#closing.signal], wait.ms);
+  async #waitAsync(wait: Wait, signal: AbortSignal | undefined): Promise<WaitEnd> {
+    const stops = [this.#exit.signal, this.#closing.signal];
+    if (signal !== undefined) stops.push(signal);
+    const stop = pause(stops, wait.ms);
     try {
       if (wait.kind === 'sleep') return await stop.promise;
       const ticket = waitInThread({ fd: wait.fd, backend: 'ofd', write: true, start: 0, count: 0 });
@@ -283,40 +295,59 @@ export class ShmLock implements Disposable, AsyncDisposable {
     return freed;
   }
 
-  /** {@link acquire} resolving to a handle for `await using` (shmlock's `with lock(timeout) as success`). */
-  async lock(timeout?: ShmTimeout): Promise<ShmLockHandle> {
-    return this.#handle(await this.acquire(timeout));
+  /**
+   * Acquires the lock and resolves to a handle for `await using` (nested acquires of a holding
+   * instance count, each handle releases one). Rejects with {@link LockTimeoutError} when
+   * `timeout` ms ran out (`0` tries once), {@link LockBusyError} when `blocking: false` found
+   * the lock held, {@link LockAbortError} (name `'AbortError'`) when `signal` aborts or the
+   * exit event is set, {@link LockClosedError} after (or on) {@link close}, and like
+   * {@link acquire} for unusable paths.
+   */
+  async lock(options?: ShmLockRequest): Promise<ShmLockHandle> {
+    const request = toRequest(options, true);
+    return this.#handle(request, await this.#acquire(request.plan));
   }
 
-  /** {@link acquireSync} returning a handle for `using`. */
-  lockSync(timeout?: ShmTimeout): ShmLockHandle {
-    return this.#handle(this.acquireSync(timeout));
+  /** {@link lock}, blocking the thread (see {@link acquireSync}); throws what `lock` rejects with. */
+  lockSync(options?: Omit<ShmLockRequest, 'signal'>): ShmLockHandle {
+    const request = toRequest(options, false);
+    return this.#handle(request, this.#acquireSync(request.plan));
   }
 
   /**
-   * Acquires (as `options.timeout` says), runs `fn(acquired)` and releases if acquired,
-   * whether `fn` returns, throws or rejects. Like shmlock's `with lock(timeout=1) as
-   * success:` (and Web Locks' `ifAvailable`), `fn` runs either way: check `acquired` when a
-   * timeout or exit event is in play. Without them it is true unless the exit event is set.
+   * Runs `fn` while holding the lock, then releases it, whether `fn` returns, throws or
+   * rejects. Rejects like {@link lock} when the lock is not acquired (then `fn` does not run).
    */
-  async withLock<T>(fn: (acquired: boolean) => T | PromiseLike<T>, options?: { readonly timeout?: ShmTimeout }): Promise<T> {
-    const run = toFunction<(acquired: boolean) => T | PromiseLike<T>>(fn, 'fn');
-    const handle = this.#handle(await this.#acquire(toPlan(toOptions(options).timeout, 'options.timeout')));
+  withLock<T>(fn: () => T | PromiseLike<T>): Promise<T>;
+  withLock<T>(options: ShmLockRequest | undefined, fn: () => T | PromiseLike<T>): Promise<T>;
+  async withLock<T>(first: ShmLockRequest | undefined | (() => T | PromiseLike<T>), second?: () => T | PromiseLike<T>): Promise<T> {
+    const alone = typeof first === 'function' && second === undefined;
+    const run = toFunction<() => T | PromiseLike<T>>(alone ? first : second, 'fn');
+    const handle = await this.lock(alone ? undefined : (first as ShmLockRequest | undefined));
     try {
-      return await run(handle.acquired);
+      return await run();
     } finally {
       handle.release();
     }
   }
 
-  #handle(acquired: boolean): ShmLockHandle {
-    let open = acquired;
+  /** The handle of a held lock, or the error saying why `request` did not get it. */
+  #handle(request: Request, outcome: Outcome): ShmLockHandle {
+    if (outcome !== 'acquired') throw this.#notAcquired(request, outcome);
+    let open = true;
     const release = (): void => {
       if (!open) return;
       open = false;
       this.release();
     };
-    return { acquired, release, [Symbol.dispose]: release, [Symbol.asyncDispose]: async () => release() };
+    return { name: this.name, release, [Symbol.dispose]: release, [Symbol.asyncDispose]: async () => release() };
+  }
+
+  #notAcquired(request: Request, outcome: Exclude<Outcome, 'acquired'>): LockError {
+    if (outcome === 'aborted') return new LockAbortError(`${this}: the lock acquire was aborted`, request.plan.signal?.reason);
+    if (outcome === 'exit') return new LockAbortError(`${this}: the exit event is set`, this.#exit.signal.reason);
+    if (!request.blocking) return new LockBusyError(`${this}: held by another holder`);
+    return new LockTimeoutError(`${this}: not acquired within ${request.timeout} ms`);
   }
 
   /** The event that stops acquires while set (the one given as `options.exitEvent`, or this instance's own). */
