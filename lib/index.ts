@@ -26,7 +26,7 @@ export {
   ShmLockInconsistentError,
   UnsupportedPlatformError,
 } from './errors/errors';
-export type { InvalidArgumentCode } from './errors/errors';
+export type { InvalidArgumentCode, LockErrorCode } from './errors/errors';
 export { ShmLock } from './shm-lock/shm-lock';
 export type { ShmLockHandle } from './shm-lock/shm-lock';
 export type { ExitHandlerOptions, ShmLockOptions, ShmLockRequest, ShmTimeout } from './shm-lock/options';
