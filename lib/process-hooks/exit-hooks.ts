@@ -10,8 +10,8 @@
  * instance, and it is removed once no instance needs it ({@link clearExitHooks}).
  *
  * A signal releases only when the process is really about to die from it: when another
- * listener handles the signal, the application chose to keep running (to drain work, say)
- * and its locks stay held. When ours is the only listener, it releases, removes itself and
+ * listener handles the signal (registered before or after ours, with `on` or `once`), the
+ * application chose to keep running (to drain work, say) and its locks stay held. When ours is the only listener, it releases, removes itself and
  * sends the signal again, so the process ends the way it would have without us.
  *
  * JS listeners cannot run while the thread is blocked in a synchronous wait, so during one
@@ -94,7 +94,9 @@ function updateListeners(): void {
   const signals = wants('signals');
   for (const signal of SIGNALS) {
     if (signals === process.listeners(signal).includes(onSignal)) continue;
-    if (signals) process.on(signal, onSignal);
+    // First in line: an application's `once` listener removes itself when it runs, so ours
+    // must look before it does.
+    if (signals) process.prependListener(signal, onSignal);
     else process.removeListener(signal, onSignal);
   }
 }

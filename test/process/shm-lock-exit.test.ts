@@ -54,8 +54,11 @@ test('process.exit() while holding: released', async () => {
   expect(fs.existsSync(lock.path)).toBe(false);
 });
 
-test('an application that handles SIGTERM itself and drains inside its lock keeps the lock until it releases', async () => {
-  const { child } = await startHolder(name, 'drain');
+test.each([
+  ['drain', 'process.on after addExitHandlers'],
+  ['drain-once', 'process.once before addExitHandlers'],
+])('an application that handles SIGTERM itself (%s: %s) and drains inside its lock keeps the lock until it releases', async (mode) => {
+  const { child } = await startHolder(name, mode);
   child.kill('SIGTERM');
   await child.takeLine((l) => l === 'draining');
   // The holder is still working under the lock: nobody else may get in.
