@@ -1,7 +1,8 @@
 /**
  * `ExitEvent`: the counterpart of the `multiprocessing.Event` that Python's shmlock checks
  * while it waits. While the event is set, every acquire of a `ShmLock` that uses it stops
- * waiting and returns false; clearing it makes acquires work again.
+ * waiting: `acquire()` returns false, `lock()`/`withLock()` reject with `LockAbortError`;
+ * clearing it makes acquires work again.
  *
  * Unlike an `AbortSignal`, an event can be cleared. Each "set" period is exposed as an
  * `AbortSignal` ({@link ExitEvent.signal}) so the event plugs into any API that takes a

@@ -31,8 +31,10 @@ export interface ShmLockOptions {
   /** Receives debug lines about acquires, releases and broken stale locks. */
   readonly logger?: Logger;
   /**
-   * While this event is set (or this signal is aborted), acquires stop waiting and return
-   * false. Default: a new {@link ExitEvent} per instance, see `ShmLock.getExitEvent()`.
+   * While this event is set (or this signal is aborted), acquires stop waiting: `acquire()`
+   * returns false, `lock()` rejects with `LockAbortError`. Default: a new {@link ExitEvent}
+   * per instance, see `ShmLock.getExitEvent()`. An event made from a signal stops listening
+   * to it when the instance closes.
    */
   readonly exitEvent?: ExitEvent | AbortSignal;
   /** Directory of the lock files. Default `/dev/shm` where it exists (shmlock's), else `os.tmpdir()`. */
