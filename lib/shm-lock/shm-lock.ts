@@ -157,20 +157,28 @@ export class ShmLock implements Disposable, AsyncDisposable {
     return this.#acquireSync(toPlan(timeout)) === 'acquired';
   }
 
+  /**
+   * Drives the acquire loop with blocking waits. The whole loop runs without our signal
+   * listeners (see `process-hooks/exit-hooks.ts`): none could run before it returns anyway,
+   * and a signal caught by a listener between two waits would be lost, leaving the process
+   * blocked instead of ended.
+   */
   #acquireSync(plan: Plan): Outcome {
-    const attempts = this.#attempts(plan);
-    let next = attempts.next();
-    while (!next.done) {
-      let end: WaitEnd;
-      try {
-        end = this.#waitSync(next.value);
-      } catch (err) {
-        next = attempts.throw(err);
-        continue;
+    return withoutSignalHooks(() => {
+      const attempts = this.#attempts(plan);
+      let next = attempts.next();
+      while (!next.done) {
+        let end: WaitEnd;
+        try {
+          end = this.#waitSync(next.value);
+        } catch (err) {
+          next = attempts.throw(err);
+          continue;
+        }
+        next = attempts.next(end);
       }
-      next = attempts.next(end);
-    }
-    return next.value;
+      return next.value;
+    });
   }
 
   /**
@@ -262,16 +270,14 @@ export class ShmLock implements Disposable, AsyncDisposable {
     }
   }
 
-  /** Blocks the thread for one wait; signals keep their default action meanwhile (see `process-hooks/exit-hooks.ts`). */
+  /** Blocks the thread for one wait (called by {@link ShmLock.#acquireSync} only). */
   #waitSync(wait: Wait): WaitEnd {
-    return withoutSignalHooks(() => {
-      if (wait.kind === 'sleep') {
-        sleepSync(wait.ms);
-        return 'timeout';
-      }
-      const slice = Math.min(wait.ms ?? Infinity, this.pollInterval);
-      return waitUntil(wait.fd, 'ofd', 'write', 0, 0, performance.now() + slice, () => this.#exit.isSet());
-    });
+    if (wait.kind === 'sleep') {
+      sleepSync(wait.ms);
+      return 'timeout';
+    }
+    const slice = Math.min(wait.ms ?? Infinity, this.pollInterval);
+    return waitUntil(wait.fd, 'ofd', 'write', 0, 0, performance.now() + slice, () => this.#exit.isSet());
   }
 
   /**
