@@ -17,7 +17,7 @@ import { fixture, tmpDir } from '../helpers/paths';
  * are the exact measure of whether the loop yields.
  */
 const MAX_GAP_MS = 1500;
-const RUN_MS = 1500;
+const RUN_MS = 1000;
 const TIMEOUT_MS = 100;
 /** Retries without yielding to the event loop in a row: the immediate one after a change, and one more. */
 const MAX_RETRIES_PER_TURN = 2;
