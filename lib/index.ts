@@ -26,10 +26,10 @@ export {
   ShmLockInconsistentError,
   UnsupportedPlatformError,
 } from './errors/errors';
-export type { InvalidArgumentCode } from './errors/errors';
+export type { InvalidArgumentCode, LockErrorCode } from './errors/errors';
 export { ShmLock } from './shm-lock/shm-lock';
 export type { ShmLockHandle } from './shm-lock/shm-lock';
-export type { ExitHandlerOptions, ShmLockOptions, ShmTimeout } from './shm-lock/options';
+export type { ExitHandlerOptions, ShmLockOptions, ShmLockRequest, ShmTimeout } from './shm-lock/options';
 export { ExitEvent } from './process-hooks/exit-event';
 export { waiterPool } from './wait/pool';
 export type { WaiterPoolView } from './wait/pool';

@@ -1,20 +1,67 @@
 /**
  * The one error hierarchy of locksfile. Every error the library throws or rejects with is a
- * {@link LockError} carrying a stable string `code`, so callers can branch on `err.code`
- * instead of parsing messages.
+ * {@link LockError} carrying a stable `code` from {@link LockErrorCode}, so callers can branch
+ * on `err.code` instead of parsing messages. Every instance carries the
+ * `Symbol.for('locksfile.error')` brand, so `instanceof` also recognizes errors made by
+ * another installed copy of the package (two versions in one dependency tree).
  *
  * @packageDocumentation
  */
 
-/** Base class of every error thrown by locksfile; `code` is stable across releases. */
-export class LockError extends Error {
-  /** Stable machine-readable identifier, e.g. `'ERR_LOCK_TIMEOUT'`. */
-  readonly code: string;
+/** Every `code` a locksfile error can carry, in the order the classes below were added. */
+const LOCK_ERROR_CODES = [
+  'ERR_INVALID_ARG_TYPE',
+  'ERR_INVALID_ARG_VALUE',
+  'ERR_OUT_OF_RANGE',
+  'ERR_LOCK_TIMEOUT',
+  'ERR_LOCK_BUSY',
+  'ERR_LOCK_CLOSED',
+  'ERR_LOCK_CANCELED',
+  'ABORT_ERR',
+  'ERR_LOCK_DEADLOCK',
+  'ERR_LOCK_FILE_REPLACED',
+  'ERR_LOCK_PATH',
+  'ERR_LOCK_SYSTEM',
+  'ERR_LOCK_UNSUPPORTED',
+  'ERR_SHMLOCK_INCONSISTENT',
+] as const;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+/** The stable `code` of a {@link LockError}: one string per failure kind, never renamed. */
+export type LockErrorCode = (typeof LOCK_ERROR_CODES)[number];
+
+/** The brand every locksfile error carries, shared by all copies of the package (`Symbol.for`). */
+const BRAND = Symbol.for('locksfile.error');
+
+/** Whether `value` was made by some copy of locksfile and carries a known code. */
+function isBranded(value: unknown): value is { readonly code: LockErrorCode } {
+  if (typeof value !== 'object' || value === null) return false;
+  const fields = value as { readonly [BRAND]?: unknown; readonly code?: unknown };
+  return fields[BRAND] === true && typeof fields.code === 'string';
+}
+
+/**
+ * Base class of every error thrown by locksfile; `code` is stable across releases.
+ * `err instanceof LockError` (or any subclass) is true for errors of this copy of the package
+ * and for branded errors of another copy whose `code` belongs to the class.
+ */
+export class LockError extends Error {
+  /** The codes an instance of this class can carry (each subclass lists its own). */
+  static readonly codes: readonly LockErrorCode[] = LOCK_ERROR_CODES;
+
+  /** Stable machine-readable identifier, e.g. `'ERR_LOCK_TIMEOUT'`. */
+  readonly code: LockErrorCode;
+
+  constructor(code: LockErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /** Prototype chain first; else the cross-copy brand with a code of this class. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return isBranded(value) && this.codes.includes(value.code);
   }
 }
 
@@ -27,6 +74,8 @@ export type InvalidArgumentCode = 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALU
  * Thrown before anything is changed: no lock, file or descriptor is touched.
  */
 export class InvalidArgumentError extends LockError {
+  static override readonly codes: readonly LockErrorCode[] = ['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE'];
+
   declare readonly code: InvalidArgumentCode;
   /** Name of the offending argument or option, e.g. `'options.timeout'`. */
   readonly argument: string;
@@ -39,6 +88,8 @@ export class InvalidArgumentError extends LockError {
 
 /** `lock()`/`lockSync()` could not acquire within `timeout` ms (`ERR_LOCK_TIMEOUT`). */
 export class LockTimeoutError extends LockError {
+  static override readonly codes: readonly LockErrorCode[] = ['ERR_LOCK_TIMEOUT'];
+
   constructor(message: string) {
     super('ERR_LOCK_TIMEOUT', message);
   }
@@ -46,6 +97,8 @@ export class LockTimeoutError extends LockError {
 
 /** `lock()`/`lockSync()` with `blocking: false` found the range held by another owner (`ERR_LOCK_BUSY`). */
 export class LockBusyError extends LockError {
+  static override readonly codes: readonly LockErrorCode[] = ['ERR_LOCK_BUSY'];
+
   constructor(message: string) {
     super('ERR_LOCK_BUSY', message);
   }
@@ -53,6 +106,8 @@ export class LockBusyError extends LockError {
 
 /** The instance was closed before or while the call ran (`ERR_LOCK_CLOSED`). */
 export class LockClosedError extends LockError {
+  static override readonly codes: readonly LockErrorCode[] = ['ERR_LOCK_CLOSED'];
+
   constructor(message: string) {
     super('ERR_LOCK_CLOSED', message);
   }
@@ -63,6 +118,8 @@ export class LockClosedError extends LockError {
  * while it waited (`ERR_LOCK_CANCELED`). Nothing of the abandoned request stays held.
  */
 export class LockCanceledError extends LockError {
+  static override readonly codes: readonly LockErrorCode[] = ['ERR_LOCK_CANCELED'];
+
   constructor(message: string) {
     super('ERR_LOCK_CANCELED', message);
   }
@@ -73,6 +130,8 @@ export class LockCanceledError extends LockError {
  * `'AbortError'`; `code` is Node's `'ABORT_ERR'` and `cause` is the signal's reason.
  */
 export class LockAbortError extends LockError {
+  static override readonly codes: readonly LockErrorCode[] = ['ABORT_ERR'];
+
   constructor(message: string, reason: unknown) {
     super('ABORT_ERR', message, { cause: reason });
     this.name = 'AbortError';
@@ -81,6 +140,8 @@ export class LockAbortError extends LockError {
 
 /** The kernel reported a deadlock (`EDEADLK`, POSIX backend only) (`ERR_LOCK_DEADLOCK`). */
 export class DeadlockError extends LockError {
+  static override readonly codes: readonly LockErrorCode[] = ['ERR_LOCK_DEADLOCK'];
+
   constructor(message: string) {
     super('ERR_LOCK_DEADLOCK', message);
   }
@@ -91,6 +152,8 @@ export class DeadlockError extends LockError {
  * file (`ERR_LOCK_FILE_REPLACED`). The old locks no longer exclude anyone who opens `path`.
  */
 export class LockFileReplacedError extends LockError {
+  static override readonly codes: readonly LockErrorCode[] = ['ERR_LOCK_FILE_REPLACED'];
+
   readonly path: string;
 
   constructor(path: string, message: string) {
@@ -105,6 +168,8 @@ export class LockFileReplacedError extends LockError {
  * error when there was one (e.g. `'ELOOP'`, `'EACCES'`).
  */
 export class LockPathError extends LockError {
+  static override readonly codes: readonly LockErrorCode[] = ['ERR_LOCK_PATH'];
+
   readonly path: string;
   readonly errno: string | undefined;
 
@@ -121,6 +186,8 @@ export class LockPathError extends LockError {
  * name and `syscall` the call that failed.
  */
 export class LockSystemError extends LockError {
+  static override readonly codes: readonly LockErrorCode[] = ['ERR_LOCK_SYSTEM'];
+
   readonly errno: string;
   readonly syscall: string;
 
@@ -133,6 +200,8 @@ export class LockSystemError extends LockError {
 
 /** This platform or kernel lacks what the library needs (`ERR_LOCK_UNSUPPORTED`). */
 export class UnsupportedPlatformError extends LockError {
+  static override readonly codes: readonly LockErrorCode[] = ['ERR_LOCK_UNSUPPORTED'];
+
   constructor(message: string) {
     super('ERR_LOCK_UNSUPPORTED', message);
   }
@@ -144,6 +213,8 @@ export class UnsupportedPlatformError extends LockError {
  * Reported by `ShmLock.queryForErrorAfterInterrupt()`.
  */
 export class ShmLockInconsistentError extends LockError {
+  static override readonly codes: readonly LockErrorCode[] = ['ERR_SHMLOCK_INCONSISTENT'];
+
   constructor(message: string) {
     super('ERR_SHMLOCK_INCONSISTENT', message);
   }

@@ -1,7 +1,8 @@
 /**
  * `ExitEvent`: the counterpart of the `multiprocessing.Event` that Python's shmlock checks
  * while it waits. While the event is set, every acquire of a `ShmLock` that uses it stops
- * waiting and returns false; clearing it makes acquires work again.
+ * waiting: `acquire()` returns false, `lock()`/`withLock()` reject with `LockAbortError`;
+ * clearing it makes acquires work again.
  *
  * Unlike an `AbortSignal`, an event can be cleared. Each "set" period is exposed as an
  * `AbortSignal` ({@link ExitEvent.signal}) so the event plugs into any API that takes a
@@ -17,18 +18,36 @@
 import { toSignal } from '../args/spec';
 
 /** A settable and clearable flag that stops `ShmLock` acquires while it is set. */
-export class ExitEvent {
+export class ExitEvent implements Disposable {
   #controller = new AbortController();
+  /** The trigger and our listener on it, until it fires or {@link [Symbol.dispose]} runs. */
+  #trigger: { readonly signal: AbortSignal; readonly listener: () => void } | undefined;
 
   /**
    * A cleared event. When `trigger` is given, the event is set when `trigger` aborts (at
-   * once if it already has); `clear()` still clears it afterwards.
+   * once if it already has); `clear()` still clears it afterwards. The listener this puts on
+   * `trigger` stays until it fires or the event is disposed.
    */
   constructor(trigger?: AbortSignal) {
     const signal = toSignal(trigger, 'trigger');
     if (signal === undefined) return;
-    if (signal.aborted) this.set();
-    else signal.addEventListener('abort', () => this.set(), { once: true });
+    if (signal.aborted) {
+      this.set();
+      return;
+    }
+    const listener = (): void => {
+      this.#trigger = undefined;
+      this.set();
+    };
+    this.#trigger = { signal, listener };
+    signal.addEventListener('abort', listener, { once: true });
+  }
+
+  /** Stops following the trigger signal (removes its listener); the event keeps its state and stays usable. */
+  [Symbol.dispose](): void {
+    const trigger = this.#trigger;
+    this.#trigger = undefined;
+    trigger?.signal.removeEventListener('abort', trigger.listener);
   }
 
   /** Sets the event: pending and future acquires return false until {@link clear}. Idempotent. */

@@ -1,12 +1,18 @@
 /**
  * Process-wide hooks behind `ShmLock.addExitHandlers()`: release named locks on process
- * `'exit'`, on SIGINT/SIGTERM/SIGHUP, and when a `ShmLock` is garbage-collected while held.
+ * `'exit'` and when SIGINT/SIGTERM/SIGHUP is about to kill the process; warn when a `ShmLock`
+ * is garbage-collected while it holds its lock (the lock stays held: the program may still be
+ * inside its critical section, `if (await lock.acquire()) await migrate()`; the exit hook
+ * releases it when the process ends).
  *
  * The hooks keep the instance's {@link ShmLockFile}, which never refers to its `ShmLock`, so
  * registering them does not keep an instance alive. One listener per event serves every
- * instance. After releasing on a signal, the signal keeps its default outcome: when no other
- * listener handles it, ours removes itself and sends the signal again, so the process ends
- * the way it would have without us (killed by that signal).
+ * instance, and it is removed once no instance needs it ({@link clearExitHooks}).
+ *
+ * A signal releases only when the process is really about to die from it: when another
+ * listener handles the signal (registered before or after ours, with `on` or `once`), the
+ * application chose to keep running (to drain work, say) and its locks stay held. When ours is the only listener, it releases, removes itself and
+ * sends the signal again, so the process ends the way it would have without us.
  *
  * JS listeners cannot run while the thread is blocked in a synchronous wait, so during one
  * ({@link withoutSignalHooks}) our signal listeners step aside and the signals take their
@@ -19,7 +25,7 @@
 import type { Logger } from '../logger';
 import type { ShmLockFile } from '../shm-lock/file';
 
-/** Which events release a lock; see `ShmLock.addExitHandlers`. */
+/** Which events release a lock (or, for `finalization`, warn); see `ShmLock.addExitHandlers`. */
 export interface ExitHooks {
   readonly exit: boolean;
   readonly signals: boolean;
@@ -36,9 +42,15 @@ const hooked = new Map<ShmLockFile, Entry>();
 
 const finalizer = new FinalizationRegistry<ShmLockFile>((file) => {
   const entry = hooked.get(file);
-  if (entry?.finalization === true) releaseQuietly(file, entry, 'garbage collection');
-  // Keep a still-held file (finalization off) so that exit and signals can release it.
-  if (!file.held) hooked.delete(file);
+  if (!file.held) {
+    hooked.delete(file);
+    updateListeners();
+    return;
+  }
+  // Still held: keep the entry so that exit and signals release it; never release here.
+  if (entry?.finalization === true) {
+    entry.logger?.warn(`${file.path}: a ShmLock was garbage-collected while holding the lock; it stays held until the process ends`);
+  }
 });
 
 function releaseQuietly(file: ShmLockFile, entry: Entry, why: string): void {
@@ -60,10 +72,33 @@ function onExit(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
+  // Someone else handles it: the process is not about to die from it, so nothing is released.
+  if (process.listenerCount(signal) > 1) return;
   releaseAll('signals', signal);
-  if (process.listenerCount(signal) > 1) return; // someone else handles it
   process.removeListener(signal, onSignal);
   process.kill(process.pid, signal);
+}
+
+function wants(event: 'exit' | 'signals'): boolean {
+  for (const entry of hooked.values()) if (entry[event]) return true;
+  return false;
+}
+
+/** Adds our process listeners where some entry needs them and removes them where none does. */
+function updateListeners(): void {
+  const exit = wants('exit');
+  if (exit !== process.listeners('exit').includes(onExit)) {
+    if (exit) process.on('exit', onExit);
+    else process.removeListener('exit', onExit);
+  }
+  const signals = wants('signals');
+  for (const signal of SIGNALS) {
+    if (signals === process.listeners(signal).includes(onSignal)) continue;
+    // First in line: an application's `once` listener removes itself when it runs, so ours
+    // must look before it does.
+    if (signals) process.prependListener(signal, onSignal);
+    else process.removeListener(signal, onSignal);
+  }
 }
 
 /**
@@ -74,10 +109,18 @@ export function setExitHooks(owner: object, file: ShmLockFile, hooks: ExitHooks,
   hooked.set(file, { ...hooks, logger });
   finalizer.unregister(owner);
   finalizer.register(owner, file, owner);
-  if (hooks.exit && !process.listeners('exit').includes(onExit)) process.on('exit', onExit);
-  if (hooks.signals) {
-    for (const signal of SIGNALS) if (!process.listeners(signal).includes(onSignal)) process.on(signal, onSignal);
-  }
+  updateListeners();
+}
+
+/**
+ * Forgets `file`, the file of `owner` (its owner is closing): no event releases it any more,
+ * and process listeners that no other instance needs are removed. Does nothing when none
+ * were set.
+ */
+export function clearExitHooks(owner: object, file: ShmLockFile): void {
+  if (!hooked.delete(file)) return;
+  finalizer.unregister(owner);
+  updateListeners();
 }
 
 /**
@@ -92,6 +135,6 @@ export function withoutSignalHooks<T>(fn: () => T): T {
   try {
     return fn();
   } finally {
-    for (const signal of removed) process.on(signal, onSignal);
+    if (removed.length > 0) updateListeners();
   }
 }

@@ -10,7 +10,7 @@ import * as nodePath from 'node:path';
 import { InvalidArgumentError } from '../errors/errors';
 import { ExitEvent } from '../process-hooks/exit-event';
 import type { Logger } from '../logger';
-import { invalidType, MAX_TIMEOUT_MS, toString } from '../args/spec';
+import { invalidType, MAX_TIMEOUT_MS, toBoolean, toOptions, toSignal, toString, toTimeout } from '../args/spec';
 
 /**
  * How long an acquire may wait, in the spirit of shmlock's `timeout`:
@@ -31,8 +31,10 @@ export interface ShmLockOptions {
   /** Receives debug lines about acquires, releases and broken stale locks. */
   readonly logger?: Logger;
   /**
-   * While this event is set (or this signal is aborted), acquires stop waiting and return
-   * false. Default: a new {@link ExitEvent} per instance, see `ShmLock.getExitEvent()`.
+   * While this event is set (or this signal is aborted), acquires stop waiting: `acquire()`
+   * returns false, `lock()` rejects with `LockAbortError`. Default: a new {@link ExitEvent}
+   * per instance, see `ShmLock.getExitEvent()`. An event made from a signal stops listening
+   * to it when the instance closes.
    */
   readonly exitEvent?: ExitEvent | AbortSignal;
   /** Directory of the lock files. Default `/dev/shm` where it exists (shmlock's), else `os.tmpdir()`. */
@@ -45,9 +47,17 @@ export interface ShmLockOptions {
 export interface ExitHandlerOptions {
   /** Release on the process `'exit'` event (normal end, `process.exit()`). */
   readonly exit?: boolean;
-  /** Release on SIGINT, SIGTERM and SIGHUP, then let the signal have its default outcome. */
+  /**
+   * Release on SIGINT, SIGTERM and SIGHUP when the signal is about to kill the process (no
+   * other listener handles it), then let the signal have its default outcome. A signal the
+   * application handles itself releases nothing.
+   */
   readonly signals?: boolean;
-  /** Release when the instance is garbage-collected while it holds the lock. */
+  /**
+   * Warn through the logger when the instance is garbage-collected while it holds the lock.
+   * The lock is never released on collection (the program may still be in its critical
+   * section); it stays held until released, or until the process ends when `exit` is on.
+   */
   readonly finalization?: boolean;
 }
 
@@ -58,10 +68,37 @@ const DEFAULT_POLL_MS = 50;
 /** Longest file name component (NAME_MAX). */
 const MAX_NAME_BYTES = 255;
 
-/** A validated timeout: try once, or keep trying until `deadline` (`performance.now()`, or none). */
+/**
+ * Options of `ShmLock.lock()`, `lockSync()` and `withLock()`, the vocabulary every facade of
+ * locksfile shares.
+ */
+export interface ShmLockRequest {
+  /**
+   * Give up after this many milliseconds (rejecting with `LockTimeoutError`); `0` tries once.
+   * Default: wait without limit.
+   */
+  readonly timeout?: number;
+  /** `false`: try once and reject with `LockBusyError` when the lock is held. Default true. */
+  readonly blocking?: boolean;
+  /** Abort the wait, rejecting with `LockAbortError` (async calls only). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A validated acquire: try once, or keep trying until `deadline` (`performance.now()`, or
+ * none), unless `signal` aborts.
+ */
 export interface Plan {
   readonly once: boolean;
   readonly deadline: number | undefined;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** A validated {@link ShmLockRequest}: the plan, and what a miss means (busy or timed out). */
+export interface Request {
+  readonly plan: Plan;
+  readonly blocking: boolean;
+  readonly timeout: number | undefined;
 }
 
 let defaultDirectory: string | undefined;
@@ -87,11 +124,14 @@ export function toPollInterval(value: unknown): number {
   return value;
 }
 
-/** `options.exitEvent`: an ExitEvent as is, an AbortSignal wrapped in one, or a new one. */
-export function toExitEvent(value: unknown): ExitEvent {
-  if (value === undefined) return new ExitEvent();
-  if (value instanceof ExitEvent) return value;
-  if (value instanceof AbortSignal) return new ExitEvent(value);
+/**
+ * `options.exitEvent`: an ExitEvent as is (the caller's), or one made for the instance from an
+ * AbortSignal or from nothing (`owned`: the instance disposes it when it closes).
+ */
+export function toExitEvent(value: unknown): { readonly event: ExitEvent; readonly owned: boolean } {
+  if (value === undefined) return { event: new ExitEvent(), owned: true };
+  if (value instanceof ExitEvent) return { event: value, owned: false };
+  if (value instanceof AbortSignal) return { event: new ExitEvent(value), owned: true };
   throw invalidType('options.exitEvent', 'an ExitEvent or an AbortSignal', value);
 }
 
@@ -115,12 +155,32 @@ export function defaultDir(): string {
  * parameter in errors.
  */
 export function toPlan(timeout: unknown, argument = 'timeout'): Plan {
-  if (timeout === undefined || timeout === null) return { once: false, deadline: undefined };
-  if (timeout === false) return { once: true, deadline: undefined };
+  if (timeout === undefined || timeout === null) return { once: false, deadline: undefined, signal: undefined };
+  if (timeout === false) return { once: true, deadline: undefined, signal: undefined };
   if (timeout !== true && typeof timeout !== 'number') throw invalidType(argument, 'milliseconds, a boolean, null or undefined', timeout);
   const ms = timeout === true ? TRUE_TIMEOUT_MS : timeout;
   if (!(ms >= 0 && ms <= MAX_TIMEOUT_MS)) {
     throw new InvalidArgumentError('ERR_OUT_OF_RANGE', argument, `expected 0 to ${MAX_TIMEOUT_MS} ms, received ${ms}`);
   }
-  return ms === 0 ? { once: true, deadline: undefined } : { once: false, deadline: performance.now() + ms };
+  return planFor(ms, undefined);
+}
+
+function planFor(ms: number | undefined, signal: AbortSignal | undefined): Plan {
+  if (ms === 0) return { once: true, deadline: undefined, signal };
+  return { once: false, deadline: ms === undefined ? undefined : performance.now() + ms, signal };
+}
+
+/**
+ * A {@link ShmLockRequest} as a {@link Request}; the deadline starts now. `allowSignal` is
+ * false for the sync calls, which refuse a signal.
+ */
+export function toRequest(value: unknown, allowSignal: boolean): Request {
+  const o = toOptions(value);
+  if (!allowSignal && o.signal !== undefined) {
+    throw new InvalidArgumentError('ERR_INVALID_ARG_VALUE', 'options.signal', 'is only supported by the async calls');
+  }
+  const signal = toSignal(o.signal, 'options.signal');
+  const blocking = toBoolean(o.blocking, 'options.blocking', true);
+  const timeout = toTimeout(o.timeout, 'options.timeout');
+  return { plan: planFor(blocking ? timeout : 0, signal), blocking, timeout };
 }

@@ -22,24 +22,28 @@ import * as nodePath from 'node:path';
 import type { ExitEvent } from '../process-hooks/exit-event';
 import { waitUntil } from '../sys/interrupt';
 import { type Logger, toLogger } from '../logger';
-import { setExitHooks, withoutSignalHooks } from '../process-hooks/exit-hooks';
+import { clearExitHooks, setExitHooks, withoutSignalHooks } from '../process-hooks/exit-hooks';
+import { LockAbortError, LockBusyError, LockClosedError, type LockError, LockTimeoutError } from '../errors/errors';
 import { formatUuid, markedUuid, ShmLockFile, sleepSync, type Step } from './file';
-import { defaultDir, type ExitHandlerOptions, type Plan, type ShmLockOptions, type ShmTimeout, toDir, toExitEvent, toName, toPlan, toPollInterval } from './options';
+import { defaultDir, type ExitHandlerOptions, type Plan, type Request, type ShmLockOptions, type ShmLockRequest, type ShmTimeout, toDir, toExitEvent, toName, toPlan, toPollInterval, toRequest } from './options';
 import { toBoolean, toFunction, toOptions, toString } from '../args/spec';
 import { waitInThread } from '../wait/pool';
 
-/** The result of {@link ShmLock.lock}: `await using`/`using` releases it if it was acquired. */
+/** The held lock that {@link ShmLock.lock} resolves to: `await using`/`using` releases it. */
 export interface ShmLockHandle {
-  /** Whether the acquire succeeded (shmlock's `with lock(timeout=1) as success`). */
-  readonly acquired: boolean;
-  /** Releases once if acquired; later calls do nothing. */
+  /** The lock's name. */
+  readonly name: string;
+  /** Releases this acquire (one nesting level); later calls do nothing. */
   release(): void;
   [Symbol.dispose](): void;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** First pause when a holder is between its create and its uuid; doubles up to pollInterval. */
-const FIRST_FORMING_DELAY_MS = 1;
+/**
+ * First pause when a holder is between its create and its uuid, or when the name keeps
+ * changing under the acquire (churn); doubles up to pollInterval.
+ */
+const FIRST_SHORT_DELAY_MS = 1;
 /**
  * An empty file without a live kernel lock is left to its creator for this many poll
  * intervals (and at least 1 s) before an acquire breaks it as a dead creation.
@@ -51,11 +55,14 @@ const ONCE_TRIES = 3;
 /** What the acquire loop waits for next: a holder's kernel lock, or time. `ms` bounds it. */
 type Wait = { readonly kind: 'kernel'; readonly fd: number; readonly ms: number | undefined } | { readonly kind: 'sleep'; readonly ms: number };
 
-/** How a wait ended: lock granted, time up, or the exit event set. */
+/** How a wait ended: lock granted, time up, or stopped (the exit event set, the signal aborted or the instance closed). */
 type WaitEnd = 'granted' | 'timeout' | 'stopped';
 
+/** How an acquire ended: held, not acquired (busy or timed out), the exit event set, or the signal aborted. */
+type Outcome = 'acquired' | 'missed' | 'exit' | 'aborted';
+
 /** A named lock shared with every process (Node ShmLock or Python shmlock) using the same name and directory. */
-export class ShmLock {
+export class ShmLock implements Disposable, AsyncDisposable {
   /** The lock's name: the file name under {@link ShmLockOptions.dir}. */
   readonly name: string;
   /** Full path of the lock file. */
@@ -64,6 +71,10 @@ export class ShmLock {
   readonly pollInterval: number;
   #description: string;
   readonly #exit: ExitEvent;
+  /** Whether {@link ShmLock.#exit} was made for this instance (disposed by {@link close}). */
+  readonly #ownsExit: boolean;
+  /** Aborted by {@link close}: stops pending waits. */
+  readonly #closing = new AbortController();
   readonly #logger: Logger | undefined;
   readonly #file: ShmLockFile;
 
@@ -77,7 +88,9 @@ export class ShmLock {
     const opts = toOptions(options);
     this.pollInterval = toPollInterval(opts.pollInterval);
     this.#logger = toLogger(opts.logger, 'options.logger');
-    this.#exit = toExitEvent(opts.exitEvent);
+    const exit = toExitEvent(opts.exitEvent);
+    this.#exit = exit.event;
+    this.#ownsExit = exit.owned;
     this.#description = toString(opts.description, 'options.description', '');
     this.path = nodePath.join(opts.dir === undefined ? defaultDir() : toDir(opts.dir), this.name);
     this.#file = new ShmLockFile(this.path, markedUuid(), FORMING_GRACE_POLLS * this.pollInterval);
@@ -103,27 +116,29 @@ export class ShmLock {
   }
 
   /**
-   * Acquires the lock, waiting as `timeout` says ({@link ShmTimeout}). Resolves true when held
-   * (nested acquires of a holding instance count), false when the time ran out or the exit
-   * event is set. A live ShmLock holder's release or death wakes the wait at once; a holder
-   * without kernel lock (Python shmlock) is retried every `pollInterval`. Rejects with
-   * `LockPathError` when the name is a symlink or not a regular file.
+   * shmlock's `acquire(timeout)`: waits as `timeout` says ({@link ShmTimeout}) and resolves
+   * true when held (nested acquires of a holding instance count), false when the time ran out
+   * or the exit event is set. A live ShmLock holder's release or death wakes the wait at once;
+   * a holder without kernel lock (Python shmlock) is retried every `pollInterval`. Rejects
+   * with `LockPathError` when the name is a symlink or not a regular file, and with
+   * `LockClosedError` after (or on) {@link close}. {@link lock} is the same acquire in the
+   * vocabulary shared with the other facades.
    */
   acquire(timeout?: ShmTimeout): Promise<boolean> {
     try {
-      return this.#acquire(toPlan(timeout));
+      return this.#acquire(toPlan(timeout)).then((outcome) => outcome === 'acquired');
     } catch (err) {
       return Promise.reject(err as Error);
     }
   }
 
-  async #acquire(plan: Plan): Promise<boolean> {
+  async #acquire(plan: Plan): Promise<Outcome> {
     const attempts = this.#attempts(plan);
     let next = attempts.next();
     while (!next.done) {
       let end: WaitEnd;
       try {
-        end = await this.#waitAsync(next.value);
+        end = await this.#waitAsync(next.value, plan.signal);
       } catch (err) {
         next = attempts.throw(err);
         continue;
@@ -139,47 +154,78 @@ export class ShmLock {
    * between slices, and the thread handles no events (signal listeners included) meanwhile.
    */
   acquireSync(timeout?: ShmTimeout): boolean {
-    const attempts = this.#attempts(toPlan(timeout));
-    let next = attempts.next();
-    while (!next.done) {
-      let end: WaitEnd;
-      try {
-        end = this.#waitSync(next.value);
-      } catch (err) {
-        next = attempts.throw(err);
-        continue;
+    return this.#acquireSync(toPlan(timeout)) === 'acquired';
+  }
+
+  /**
+   * Drives the acquire loop with blocking waits. The whole loop runs without our signal
+   * listeners (see `process-hooks/exit-hooks.ts`): none could run before it returns anyway,
+   * and a signal caught by a listener between two waits would be lost, leaving the process
+   * blocked instead of ended.
+   */
+  #acquireSync(plan: Plan): Outcome {
+    return withoutSignalHooks(() => {
+      const attempts = this.#attempts(plan);
+      let next = attempts.next();
+      while (!next.done) {
+        let end: WaitEnd;
+        try {
+          end = this.#waitSync(next.value);
+        } catch (err) {
+          next = attempts.throw(err);
+          continue;
+        }
+        next = attempts.next(end);
       }
-      next = attempts.next(end);
-    }
-    return next.value;
+      return next.value;
+    });
   }
 
   /**
    * The acquire loop shared by {@link acquire} and {@link acquireSync}: yields what to wait
    * for and is resumed with how the wait ended. Owns every descriptor a step hands it.
    */
-  *#attempts(plan: Plan): Generator<Wait, boolean, WaitEnd> {
+  *#attempts(plan: Plan): Generator<Wait, Outcome, WaitEnd> {
     let next: Step | undefined;
+    /** Consecutive steps that found the name broken or changed. */
     let quickTries = 0;
-    let formingDelay = FIRST_FORMING_DELAY_MS;
+    let formingDelay = FIRST_SHORT_DELAY_MS;
+    let churnDelay = FIRST_SHORT_DELAY_MS;
     for (;;) {
-      if (this.#exit.isSet()) return false;
+      this.#assertOpen();
+      if (plan.signal?.aborted === true) return 'aborted';
+      if (this.#exit.isSet()) return 'exit';
       if (this.#file.count > 0) {
         this.#file.count += 1;
         this.#log(`acquired again (count ${this.#file.count})`);
-        return true;
+        return 'acquired';
       }
       const step = next ?? this.#file.tryAcquire();
       next = undefined;
       if (step.kind === 'acquired') {
         this.#log('acquired');
-        return true;
+        return 'acquired';
       }
       if (step.kind === 'broken' || step.kind === 'changed') {
-        if (step.kind === 'broken') this.#log('removed the lock file of a dead holder');
-        if (plan.once && ++quickTries >= ONCE_TRIES) return false;
+        this.#log(step.kind === 'broken' ? 'removed the lock file of a dead holder' : 'the name changed under this acquire; retrying');
+        quickTries += 1;
+        if (plan.once) {
+          if (quickTries >= ONCE_TRIES) return 'missed';
+          continue;
+        }
+        // The first retry is immediate (a holder just released: take over at once). More in a
+        // row mean the file churns: back off, so the loop neither spins on the event loop nor
+        // outlives its deadline.
+        if (quickTries === 1) continue;
+        const left = plan.deadline === undefined ? undefined : plan.deadline - performance.now();
+        if (left !== undefined && left <= 0) return 'missed';
+        const delay = Math.min(churnDelay, this.pollInterval);
+        churnDelay *= 2;
+        yield { kind: 'sleep', ms: Math.min(delay, left ?? delay) };
         continue;
       }
+      quickTries = 0;
+      churnDelay = FIRST_SHORT_DELAY_MS;
       const left = plan.deadline === undefined ? undefined : plan.deadline - performance.now();
       const canWait = !plan.once && (left === undefined || left > 0);
       if (step.kind === 'held') {
@@ -190,21 +236,24 @@ export class ShmLock {
           if (end !== 'granted') fs.closeSync(step.fd);
         }
         if (end === 'granted') next = this.#file.settle(step.fd);
-        else if (end === 'stopped' || !canWait) return false;
+        else if (!canWait) return 'missed';
+        // 'stopped': the loop's first checks say by what.
         continue;
       }
-      if (!canWait) return false;
+      if (!canWait) return 'missed';
       let delay = this.pollInterval;
       if (step.kind === 'forming') {
         delay = Math.min(formingDelay, this.pollInterval);
         formingDelay *= 2;
       }
-      if ((yield { kind: 'sleep', ms: Math.min(delay, left ?? delay) }) === 'stopped') return false;
+      yield { kind: 'sleep', ms: Math.min(delay, left ?? delay) };
     }
   }
 
-  async #waitAsync(wait: Wait): Promise<WaitEnd> {
-    const stop = pause(this.#exit, wait.ms);
+  async #waitAsync(wait: Wait, signal: AbortSignal | undefined): Promise<WaitEnd> {
+    const stops = [this.#exit.signal, this.#closing.signal];
+    if (signal !== undefined) stops.push(signal);
+    const stop = pause(stops, wait.ms);
     try {
       if (wait.kind === 'sleep') return await stop.promise;
       const ticket = waitInThread({ fd: wait.fd, backend: 'ofd', write: true, start: 0, count: 0 });
@@ -221,16 +270,14 @@ export class ShmLock {
     }
   }
 
-  /** Blocks the thread for one wait; signals keep their default action meanwhile (see `process-hooks/exit-hooks.ts`). */
+  /** Blocks the thread for one wait (called by {@link ShmLock.#acquireSync} only). */
   #waitSync(wait: Wait): WaitEnd {
-    return withoutSignalHooks(() => {
-      if (wait.kind === 'sleep') {
-        sleepSync(wait.ms);
-        return 'timeout';
-      }
-      const slice = Math.min(wait.ms ?? Infinity, this.pollInterval);
-      return waitUntil(wait.fd, 'ofd', 'write', 0, 0, performance.now() + slice, () => this.#exit.isSet());
-    });
+    if (wait.kind === 'sleep') {
+      sleepSync(wait.ms);
+      return 'timeout';
+    }
+    const slice = Math.min(wait.ms ?? Infinity, this.pollInterval);
+    return waitUntil(wait.fd, 'ofd', 'write', 0, 0, performance.now() + slice, () => this.#exit.isSet());
   }
 
   /**
@@ -254,40 +301,59 @@ export class ShmLock {
     return freed;
   }
 
-  /** {@link acquire} resolving to a handle for `await using` (shmlock's `with lock(timeout) as success`). */
-  async lock(timeout?: ShmTimeout): Promise<ShmLockHandle> {
-    return this.#handle(await this.acquire(timeout));
+  /**
+   * Acquires the lock and resolves to a handle for `await using` (nested acquires of a holding
+   * instance count, each handle releases one). Rejects with {@link LockTimeoutError} when
+   * `timeout` ms ran out (`0` tries once), {@link LockBusyError} when `blocking: false` found
+   * the lock held, {@link LockAbortError} (name `'AbortError'`) when `signal` aborts or the
+   * exit event is set, {@link LockClosedError} after (or on) {@link close}, and like
+   * {@link acquire} for unusable paths.
+   */
+  async lock(options?: ShmLockRequest): Promise<ShmLockHandle> {
+    const request = toRequest(options, true);
+    return this.#handle(request, await this.#acquire(request.plan));
   }
 
-  /** {@link acquireSync} returning a handle for `using`. */
-  lockSync(timeout?: ShmTimeout): ShmLockHandle {
-    return this.#handle(this.acquireSync(timeout));
+  /** {@link lock}, blocking the thread (see {@link acquireSync}); throws what `lock` rejects with. */
+  lockSync(options?: Omit<ShmLockRequest, 'signal'>): ShmLockHandle {
+    const request = toRequest(options, false);
+    return this.#handle(request, this.#acquireSync(request.plan));
   }
 
   /**
-   * Acquires (as `options.timeout` says), runs `fn(acquired)` and releases if acquired,
-   * whether `fn` returns, throws or rejects. Like shmlock's `with lock(timeout=1) as
-   * success:` (and Web Locks' `ifAvailable`), `fn` runs either way: check `acquired` when a
-   * timeout or exit event is in play. Without them it is true unless the exit event is set.
+   * Runs `fn` while holding the lock, then releases it, whether `fn` returns, throws or
+   * rejects. Rejects like {@link lock} when the lock is not acquired (then `fn` does not run).
    */
-  async withLock<T>(fn: (acquired: boolean) => T | PromiseLike<T>, options?: { readonly timeout?: ShmTimeout }): Promise<T> {
-    const run = toFunction<(acquired: boolean) => T | PromiseLike<T>>(fn, 'fn');
-    const handle = this.#handle(await this.#acquire(toPlan(toOptions(options).timeout, 'options.timeout')));
+  withLock<T>(fn: () => T | PromiseLike<T>): Promise<T>;
+  withLock<T>(options: ShmLockRequest | undefined, fn: () => T | PromiseLike<T>): Promise<T>;
+  async withLock<T>(first: ShmLockRequest | undefined | (() => T | PromiseLike<T>), second?: () => T | PromiseLike<T>): Promise<T> {
+    const alone = typeof first === 'function' && second === undefined;
+    const run = toFunction<() => T | PromiseLike<T>>(alone ? first : second, 'fn');
+    const handle = await this.lock(alone ? undefined : (first as ShmLockRequest | undefined));
     try {
-      return await run(handle.acquired);
+      return await run();
     } finally {
       handle.release();
     }
   }
 
-  #handle(acquired: boolean): ShmLockHandle {
-    let open = acquired;
+  /** The handle of a held lock, or the error saying why `request` did not get it. */
+  #handle(request: Request, outcome: Outcome): ShmLockHandle {
+    if (outcome !== 'acquired') throw this.#notAcquired(request, outcome);
+    let open = true;
     const release = (): void => {
       if (!open) return;
       open = false;
       this.release();
     };
-    return { acquired, release, [Symbol.dispose]: release, [Symbol.asyncDispose]: async () => release() };
+    return { name: this.name, release, [Symbol.dispose]: release, [Symbol.asyncDispose]: async () => release() };
+  }
+
+  #notAcquired(request: Request, outcome: Exclude<Outcome, 'acquired'>): LockError {
+    if (outcome === 'aborted') return new LockAbortError(`${this}: the lock acquire was aborted`, request.plan.signal?.reason);
+    if (outcome === 'exit') return new LockAbortError(`${this}: the exit event is set`, this.#exit.signal.reason);
+    if (!request.blocking) return new LockBusyError(`${this}: held by another holder`);
+    return new LockTimeoutError(`${this}: not acquired within ${request.timeout} ms`);
   }
 
   /** The event that stops acquires while set (the one given as `options.exitEvent`, or this instance's own). */
@@ -296,12 +362,14 @@ export class ShmLock {
   }
 
   /**
-   * Releases the lock (whatever the nesting count) on process `'exit'`, on SIGINT/SIGTERM/
-   * SIGHUP, and when this instance is garbage-collected while held; each is on unless turned
-   * off. After a signal, the signal keeps its default outcome (the process ends) unless
-   * another listener handles it. Calling again replaces the settings. Without these hooks a
-   * holder that ends leaves its file behind, which the next ShmLock acquire recovers but a
-   * Python shmlock waiter cannot.
+   * Releases the lock (whatever the nesting count) on process `'exit'` and on SIGINT/SIGTERM/
+   * SIGHUP when the signal is about to kill the process; each is on unless turned off. A
+   * signal that another listener handles releases nothing (the application keeps running and
+   * keeps its lock); otherwise the signal keeps its default outcome (the process ends). When
+   * this instance is garbage-collected while held, the lock stays held and the logger gets a
+   * warning. Calling again replaces the settings; {@link close} removes them. Without these
+   * hooks a holder that ends leaves its file behind, which the next ShmLock acquire recovers
+   * but a Python shmlock waiter cannot.
    */
   addExitHandlers(options?: ExitHandlerOptions): void {
     const opts = toOptions(options);
@@ -310,6 +378,7 @@ export class ShmLock {
       signals: toBoolean(opts.signals, 'options.signals', true),
       finalization: toBoolean(opts.finalization, 'options.finalization', true),
     };
+    this.#assertOpen();
     setExitHooks(this, this.#file, hooks, this.#logger);
   }
 
@@ -335,6 +404,39 @@ export class ShmLock {
     return undefined;
   }
 
+  /**
+   * Ends this instance: releases the lock if held (whatever the nesting count), removes its
+   * exit hooks (process listeners no other instance needs go too), stops following the
+   * AbortSignal given as `exitEvent` (an `ExitEvent` given by the caller stays the caller's),
+   * and rejects pending acquires with {@link LockClosedError}. Idempotent. Acquires afterwards
+   * throw (or reject with) {@link LockClosedError}; `release()` returns false.
+   */
+  close(): void {
+    if (this.#closing.signal.aborted) return;
+    this.#closing.abort();
+    try {
+      this.#file.release();
+    } finally {
+      clearExitHooks(this, this.#file);
+      if (this.#ownsExit) this.#exit[Symbol.dispose]();
+      this.#log('closed');
+    }
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Same as {@link close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closing.signal.aborted) throw new LockClosedError(`${this}: this ShmLock is closed`);
+  }
+
   /** `ShmLock(name=…, uuid=…, pollInterval=…, description=…)`. */
   toString(): string {
     return `ShmLock(name=${this.name}, uuid=${this.uuid}, pollInterval=${this.pollInterval}, description=${this.#description})`;
@@ -347,28 +449,25 @@ export class ShmLock {
 
 /**
  * Resolves after `ms` (never when undefined) with `'timeout'`, or with `'stopped'` as soon as
- * `exit` is set. `cancel()` frees the timer and the listener.
+ * one of `stops` aborts. `cancel()` frees the timer and the listeners.
  */
-function pause(exit: ExitEvent, ms: number | undefined): { promise: Promise<'timeout' | 'stopped'>; cancel(): void } {
-  const signal = exit.signal;
+function pause(stops: readonly AbortSignal[], ms: number | undefined): { promise: Promise<'timeout' | 'stopped'>; cancel(): void } {
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const promise = new Promise<'timeout' | 'stopped'>((resolve) => {
-    if (signal.aborted) {
+    if (stops.some((signal) => signal.aborted)) {
       resolve('stopped');
       return;
     }
     onAbort = () => resolve('stopped');
-    signal.addEventListener('abort', onAbort, { once: true });
+    for (const signal of stops) signal.addEventListener('abort', onAbort, { once: true });
     if (ms !== undefined) timer = setTimeout(() => resolve('timeout'), ms);
   });
   return {
     promise,
     cancel: () => {
       clearTimeout(timer);
-      if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+      if (onAbort !== undefined) for (const signal of stops) signal.removeEventListener('abort', onAbort);
     },
   };
 }
-
-

@@ -484,12 +484,13 @@ export function shmFuzzTargets(sandbox: string): FuzzTarget[] {
     },
     run: (a) => call(a),
     cleanup: (r) => {
-      if (typeof r === 'object' && r !== null && 'acquired' in r && typeof (r as ShmLockHandle).release === 'function') (r as ShmLockHandle).release();
+      if (typeof r === 'object' && r !== null && typeof (r as Partial<ShmLockHandle>).release === 'function') (r as ShmLockHandle).release();
       reset();
     },
   });
   type Fn = (...a: unknown[]) => unknown;
   const timeoutArgs = fc.oneof(fc.tuple(), fc.tuple(anyTimeout), fc.tuple(anyTimeout, anyValue));
+  const requestArgs = fc.oneof(fc.tuple(), fc.tuple(fc.oneof(fc.record({ timeout: anyTimeout, blocking: anyBool }, { requiredKeys: [] }), anyValue)));
   return [
     {
       name: 'new ShmLock',
@@ -500,15 +501,15 @@ export function shmFuzzTargets(sandbox: string): FuzzTarget[] {
     },
     method('acquire', timeoutArgs, (a) => (subject.acquire as Fn)(...a), true, false, sweep([1])),
     method('acquireSync', timeoutArgs, (a) => (subject.acquireSync as Fn)(...a), false, false, sweep([1])),
-    method('lock', timeoutArgs, (a) => (subject.lock as Fn)(...a), true, false, sweep([1])),
-    method('lockSync', timeoutArgs, (a) => (subject.lockSync as Fn)(...a), false, false, sweep([1])),
+    method('lock', requestArgs, (a) => (subject.lock as Fn)(...a), true, false, sweep([{}], 0, ['timeout', 'blocking', 'signal'])),
+    method('lockSync', requestArgs, (a) => (subject.lockSync as Fn)(...a), false, false, sweep([{}], 0, ['timeout', 'blocking'])),
     method(
       'withLock',
-      fc.tuple(fc.oneof(fc.constant(() => 1), fc.constant(async () => 2), anyValue.filter((v) => typeof v !== 'function')), fc.oneof(fc.record({ timeout: anyTimeout }, { requiredKeys: [] }), anyValue)),
+      fc.tuple(fc.oneof(fc.record({ timeout: anyTimeout }, { requiredKeys: [] }), anyValue), fc.oneof(fc.constant(() => 1), fc.constant(async () => 2), anyValue.filter((v) => typeof v !== 'function'))),
       (a) => (subject.withLock as Fn)(...a),
       true,
       false,
-      sweep([() => 1, undefined], 1, ['timeout']).filter((a) => typeof a[0] === 'function' && a[0].length === 0),
+      sweep([undefined, () => 1], 0, ['timeout']).filter((a) => typeof a[1] === 'function' && a[1].length === 0),
     ),
     method('release', fc.oneof(fc.tuple(), fc.tuple(anyBool), fc.tuple(fc.boolean(), anyBool)), (a) => (subject.release as Fn)(...a), false, true, sweep([false])),
     method(

@@ -1,13 +1,14 @@
 /**
- * `addExitHandlers()` in real processes: a holder that sends itself SIGTERM or SIGINT, calls
- * `process.exit()`, or drops a held instance for the garbage collector leaves the lock free
- * (its file deleted, so even a Python shmlock waiter can take it), and the signal keeps its
- * default outcome. Without the handlers the file stays behind, and a ShmLock still recovers it.
+ * `addExitHandlers()` in real processes: a holder that sends itself SIGTERM or SIGINT or calls
+ * `process.exit()` leaves the lock free (its file deleted, so even a Python shmlock waiter can
+ * take it), and the signal keeps its default outcome. A holder that handles SIGTERM itself, or
+ * whose instance is garbage-collected inside its critical section, keeps the lock. Without
+ * the handlers the file stays behind, and a ShmLock still recovers it.
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { ShmLock } from 'locksfile';
-import { startHolder } from '../helpers/shm-driver';
+import { startHolder, tryInChild } from '../helpers/shm-driver';
 import { killAll } from '../helpers/children';
 
 let name: string;
@@ -53,10 +54,31 @@ test('process.exit() while holding: released', async () => {
   expect(fs.existsSync(lock.path)).toBe(false);
 });
 
-test('garbage collection of a held instance: released', async () => {
-  const result = await runHolder('gc', ['--expose-gc']);
-  expect(result).toMatchObject({ code: 0, signal: null });
-  expect(result.lines).toContain('file gone');
+test.each([
+  ['drain', 'process.on after addExitHandlers'],
+  ['drain-once', 'process.once before addExitHandlers'],
+])('an application that handles SIGTERM itself (%s: %s) and drains inside its lock keeps the lock until it releases', async (mode) => {
+  const { child } = await startHolder(name, mode);
+  child.kill('SIGTERM');
+  await child.takeLine((l) => l === 'draining');
+  // The holder is still working under the lock: nobody else may get in.
+  expect(await tryInChild(name)).toBe('try false');
+  expect(fs.existsSync(lock.path)).toBe(true);
+  child.send('release');
+  expect(await child.takeLine()).toBe('released true');
+  expect(await tryInChild(name)).toBe('try true');
+  child.endInput();
+  expect(await child.waitExit()).toMatchObject({ code: 0, signal: null });
+});
+
+test('garbage collection of a held instance inside its critical section: still held, released on exit', async () => {
+  const { child } = await startHolder(name, 'gc', { nodeFlags: ['--expose-gc'] });
+  expect(await child.takeLine((l) => l.startsWith('file '))).toBe('file present');
+  // The instance really was collected (the library says so), and the lock is still held.
+  expect(child.pending.some((l) => l.startsWith('warn ') && l.includes('garbage-collected while holding'))).toBe(true);
+  expect(await tryInChild(name)).toBe('try false');
+  child.endInput();
+  expect(await child.waitExit()).toMatchObject({ code: 0, signal: null });
   expect(fs.existsSync(lock.path)).toBe(false);
 });
 

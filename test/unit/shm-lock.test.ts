@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ExitEvent, InvalidArgumentError, LocksFile, LockPathError, ShmLock, ShmLockInconsistentError } from 'locksfile';
+import { ExitEvent, InvalidArgumentError, LockAbortError, LockBusyError, LocksFile, LockPathError, LockTimeoutError, ShmLock, ShmLockInconsistentError } from 'locksfile';
 import { tmpDir } from '../helpers/paths';
 
 let dir: string;
@@ -78,7 +78,10 @@ describe('validation', () => {
     const lock = make();
     await expect(lock.acquire(timeout as never)).rejects.toBeInstanceOf(InvalidArgumentError);
     expect(() => lock.acquireSync(timeout as never)).toThrow(InvalidArgumentError);
-    await expect(lock.withLock(() => 1, { timeout: timeout as never })).rejects.toThrow(expect.objectContaining({ argument: 'options.timeout' }));
+    if (typeof timeout === 'number') {
+      await expect(lock.lock({ timeout })).rejects.toThrow(expect.objectContaining({ argument: 'options.timeout' }));
+      await expect(lock.withLock({ timeout }, () => 1)).rejects.toThrow(expect.objectContaining({ argument: 'options.timeout' }));
+    }
     expect(fs.existsSync(file)).toBe(false);
   });
 
@@ -208,38 +211,73 @@ describe('acquire and release', () => {
   });
 });
 
-describe('handles', () => {
-  test('lock() handle releases on dispose, only when acquired', async () => {
+describe('handles (the vocabulary shared with LocksFile)', () => {
+  test('lock() resolves a handle that releases on dispose, once', async () => {
     const lock = make();
     {
       await using handle = await lock.lock();
-      expect(handle.acquired).toBe(true);
-      const other = make();
-      {
-        using miss = other.lockSync(false);
-        expect(miss.acquired).toBe(false);
-      }
+      expect(handle.name).toBe(name);
+      expect(lock.acquired).toBe(true);
+      const nested = lock.lockSync();
+      nested.release();
+      nested.release();
       expect(lock.acquired).toBe(true);
     }
     expect(lock.acquired).toBe(false);
     expect(fs.existsSync(file)).toBe(false);
   });
 
-  test('withLock runs fn(acquired) and releases, also when fn throws', async () => {
+  test('not acquired: LockBusyError (blocking: false), LockTimeoutError (timeout, 0 included), LockAbortError (signal, exit event)', async () => {
+    const holder = make();
     const lock = make();
-    expect(await lock.withLock((acquired) => (acquired && lock.acquired ? 'ran' : 'no'))).toBe('ran');
+    holder.acquireSync();
+    await expect(lock.lock({ blocking: false })).rejects.toBeInstanceOf(LockBusyError);
+    expect(() => lock.lockSync({ blocking: false })).toThrow(expect.objectContaining({ code: 'ERR_LOCK_BUSY' }));
+    await expect(lock.lock({ timeout: 0 })).rejects.toBeInstanceOf(LockTimeoutError);
+    const t0 = performance.now();
+    await expect(lock.lock({ timeout: 30 })).rejects.toThrow(expect.objectContaining({ code: 'ERR_LOCK_TIMEOUT' }));
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(29);
+    expect(() => lock.lockSync({ timeout: 30 })).toThrow(LockTimeoutError);
+    const controller = new AbortController();
+    const pending = lock.lock({ signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('enough')), 20);
+    await expect(pending).rejects.toThrow(expect.objectContaining({ name: 'AbortError', code: 'ABORT_ERR', cause: new Error('enough') }));
+    await expect(lock.lock({ signal: AbortSignal.abort() })).rejects.toBeInstanceOf(LockAbortError);
+    lock.getExitEvent().set();
+    await expect(lock.lock()).rejects.toBeInstanceOf(LockAbortError);
+    lock.getExitEvent().clear();
+    expect(() => lock.lockSync({ signal: controller.signal } as never)).toThrow(expect.objectContaining({ argument: 'options.signal' }));
+    // None of them left anything: the holder's file is intact and the waiter holds nothing.
+    expect(lock.acquired).toBe(false);
+    expect(holder.debugGetUuidOfLockingLock()).toBe(holder.uuid);
+    holder.release();
+  });
+
+  test('withLock(options?, fn): callback last, runs holding the lock, releases also when fn throws', async () => {
+    const lock = make();
+    expect(await lock.withLock(() => (lock.acquired ? 'ran' : 'no'))).toBe('ran');
+    expect(await lock.withLock({ timeout: 100 }, async () => (lock.acquired ? 'ran' : 'no'))).toBe('ran');
     expect(lock.acquired).toBe(false);
     await expect(
-      lock.withLock(async () => {
+      lock.withLock(undefined, async () => {
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
     expect(lock.acquired).toBe(false);
     const holder = make();
     holder.acquireSync();
-    expect(await lock.withLock((acquired) => acquired, { timeout: false })).toBe(false);
+    let ran = false;
+    await expect(
+      lock.withLock({ blocking: false }, () => {
+        ran = true;
+      }),
+    ).rejects.toBeInstanceOf(LockBusyError);
+    expect(ran).toBe(false);
     holder.release();
     await expect(lock.withLock('nope' as never)).rejects.toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', argument: 'fn' }));
+    // The shape before 0.2 (callback first) is refused, not misread.
+    await expect(lock.withLock((() => 1) as never, { timeout: 5 } as never)).rejects.toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', argument: 'fn' }));
+    expect(lock.acquired).toBe(false);
   });
 });
 
