@@ -22,7 +22,7 @@ import { LockBusyError, LockSystemError } from '../errors/errors';
 import { withoutSignalHooks } from '../process-hooks/exit-hooks';
 import type { OwnerFile } from './owner-file';
 import type { OwnerLocks, Scope } from './owner-locks';
-import { noWait, type Outcome, type Request, RequestQueue, RequestState, type Runner } from './request-queue';
+import { type Outcome, type Request, RequestQueue, RequestState, type Runner } from './request-queue';
 
 /** Drives requests of one instance through its file, its lock table and its queue. */
 export class Acquirer implements Runner {
@@ -55,16 +55,22 @@ export class Acquirer implements Runner {
     }
   }
 
-  /** The async acquire: answers through `request.finish`, at once when nothing is in the way. */
+  /**
+   * The async acquire: answers through `request.finish`, at once when nothing is in the way.
+   * A request that may not wait (`blocking: false`, `timeout: 0`) also answers at once when
+   * another request or scope of this instance is in the way: it cannot have the range now.
+   */
   acquire(request: Request): void {
+    const answer = noWait(request);
     if (!this.queue.overlaps(request.start, request.end) && !this.locks.blocks(request.scope, request.start, request.end, request.write)) {
       try {
         if (this.#take(request.scope, request, request.write, 0)) return request.finish('granted');
-        const answer = noWait(request);
         if (answer !== undefined) return request.finish(answer);
       } catch (err) {
         return request.finish(err as Error);
       }
+    } else if (answer !== undefined) {
+      return request.finish(answer);
     }
     this.queue.add(request);
   }
@@ -83,8 +89,6 @@ export class Acquirer implements Runner {
     try {
       for (;;) {
         if (this.#take(r.scope, r, r.write, 1)) return this.queue.settle(r, 'granted');
-        const answer = noWait(r);
-        if (answer !== undefined) return this.queue.settle(r, answer);
         const part = this.#waitPart(r);
         if (part === undefined) continue; // the conflict went away meanwhile
         taken = part;
@@ -149,6 +153,15 @@ export class Acquirer implements Runner {
       this.file.reopen();
     }
   }
+}
+
+/**
+ * What a request that may not wait answers when its range is not free now: busy for
+ * `blocking: false`, timed out for `timeout: 0`; undefined when it may wait.
+ */
+function noWait(opts: { readonly blocking: boolean; readonly timeout: number | undefined }): Outcome | undefined {
+  if (!opts.blocking) return 'busy';
+  return opts.timeout === 0 ? 'timeout' : undefined;
 }
 
 /** `[start, end)` and the mode, for messages. */

@@ -9,9 +9,9 @@
  * - `Queued -> Settled` and `Running -> Cancelling` in {@link RequestQueue.abandon} (timeout,
  *   abort, cancel by release, close): a queued request ends at once; a running one first
  *   stops its kernel wait, and its runner settles it once nothing of it is held;
- * - `Running | Cancelling -> Settled`, and `Queued -> Settled` for a non-blocking request
- *   that found another scope in the way, in {@link RequestQueue.settle}, which also frees
- *   the timer and abort listener and lets the requests behind it move.
+ * - `Running | Cancelling -> Settled` in {@link RequestQueue.settle}, which also frees the
+ *   timer and abort listener and lets the requests behind it move.
+ * Requests that may not wait (`blocking: false`, `timeout: 0`) never enter the queue.
  * An earlier request leaves the queue only once settled, so a later overlapping one never
  * starts while an earlier one still waits, whichever of them is abandoned.
  *
@@ -112,7 +112,7 @@ export class RequestQueue {
   /** Queues `request` (state `Queued`), arms its timeout and abort signal, and lets it run when it may. */
   add(request: Request): void {
     this.#requests.add(request);
-    if (request.blocking && request.timeout !== undefined) {
+    if (request.timeout !== undefined) {
       request.timer = setTimeout(() => this.abandon(request, 'timeout'), request.timeout);
     }
     if (request.signal !== undefined) {
@@ -145,13 +145,9 @@ export class RequestQueue {
     }
   }
 
-  /** `Queued -> Running`, or `Queued -> Settled` for a non-blocking request another scope blocks. */
+  /** `Queued -> Running`, unless another scope of the instance still holds a conflicting lock. */
   #start(r: Request): void {
-    if (!this.runner.ready(r)) {
-      const answer = noWait(r);
-      if (answer !== undefined) this.settle(r, answer);
-      return;
-    }
+    if (!this.runner.ready(r)) return;
     r.state = RequestState.Running;
     this.#running++;
     this.runner.run(r);
@@ -203,15 +199,6 @@ export class RequestQueue {
     if (this.#requests.size === 0) for (const resolve of this.#idle.splice(0)) resolve();
     else this.pump();
   }
-}
-
-/**
- * What a request that may not wait answers when its range is not free now: busy for
- * `blocking: false`, timed out for `timeout: 0`; undefined when it may wait.
- */
-export function noWait(opts: { readonly blocking: boolean; readonly timeout: number | undefined }): Outcome | undefined {
-  if (!opts.blocking) return 'busy';
-  return opts.timeout === 0 ? 'timeout' : undefined;
 }
 
 /** The `AbortError` a request whose `signal` aborted rejects with. */
