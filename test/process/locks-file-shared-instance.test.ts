@@ -110,7 +110,7 @@ describe('the three scenarios of issue 9', () => {
     expect(a.acquireSync(5, { write: true })).toBe(true);
     expect(await b.ask('lock 6 4 w')).toBe('ok');
     const aRead = track(a.acquire([0, 10]));
-    await turn(50); // A is waiting for [6, 10)
+    await turn(500); // long enough for A's waiter thread to start and reach the kernel
     expect(aRead.state()).toBe('pending');
     expect(await b.ask('alock 0 5 w 2000')).toBe('started');
     expect(await b.takeLine(undefined, BOUND_MS)).toBe('async ok');
