@@ -22,7 +22,7 @@ import { LockBusyError, LockSystemError } from '../errors/errors';
 import { withoutSignalHooks } from '../process-hooks/exit-hooks';
 import type { OwnerFile } from './owner-file';
 import type { OwnerLocks, Scope } from './owner-locks';
-import { type Outcome, type Request, RequestQueue, RequestState, type Runner } from './request-queue';
+import { type Outcome, Request, RequestQueue, RequestState, type Runner } from './request-queue';
 
 /** Drives requests of one instance through its file, its lock table and its queue. */
 export class Acquirer implements Runner {
@@ -56,23 +56,25 @@ export class Acquirer implements Runner {
   }
 
   /**
-   * The async acquire: answers through `request.finish`, at once when nothing is in the way.
-   * A request that may not wait (`blocking: false`, `timeout: 0`) also answers at once when
-   * another request or scope of this instance is in the way: it cannot have the range now.
+   * The async acquire: answers through `finish`, at once when nothing is in the way (then
+   * without queueing anything). A request that may not wait (`blocking: false`,
+   * `timeout: 0`) also answers at once when another request or scope of this instance is in
+   * the way: it cannot have the range now.
    */
-  acquire(request: Request): void {
-    const answer = noWait(request);
-    if (!this.queue.overlaps(request.start, request.end) && !this.locks.blocks(request.scope, request.start, request.end, request.write)) {
+  acquire(scope: Scope, range: Range, opts: Acquire, finish: (outcome: Outcome) => void): void {
+    const end = range.start + range.count;
+    const answer = noWait(opts);
+    if (!this.queue.overlaps(range.start, end) && !this.locks.blocks(scope, range.start, end, opts.write)) {
       try {
-        if (this.#take(request.scope, request, request.write, 0)) return request.finish('granted');
-        if (answer !== undefined) return request.finish(answer);
+        if (this.#take(scope, range, opts.write, 0)) return finish('granted');
+        if (answer !== undefined) return finish(answer);
       } catch (err) {
-        return request.finish(err as Error);
+        return finish(err as Error);
       }
     } else if (answer !== undefined) {
-      return request.finish(answer);
+      return finish(answer);
     }
-    this.queue.add(request);
+    this.queue.add(new Request(scope, range.start, range.count, opts.write, opts.timeout, opts.signal, finish));
   }
 
   ready(request: Request): boolean {

@@ -25,7 +25,7 @@ import type { Backend } from '../sys/fcntl';
 import { Acquirer, describeRange } from './acquirer';
 import { OwnerFile } from './owner-file';
 import { Holding, OwnerLocks, type Scope } from './owner-locks';
-import { abortError, type Outcome, Request } from './request-queue';
+import { abortError, type Outcome } from './request-queue';
 
 /** Options of the {@link LocksFile} constructor. */
 export interface LocksFileOptions {
@@ -258,8 +258,7 @@ export class LocksFile {
         if (value instanceof Error) reject(value);
         else resolve(value);
       };
-      const scope = scopeOf(range, opts);
-      this.#acquirer.acquire(new Request(scope, range.start, range.count, opts.write, opts.blocking, opts.timeout, opts.signal, finish));
+      this.#acquirer.acquire(scopeOf(range, opts), range, opts, finish);
     });
   }
 

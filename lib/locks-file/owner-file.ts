@@ -56,10 +56,12 @@ export class OwnerFile {
     }
   }
 
+  /** False when the file could only be opened read-only (write locks impossible). */
   get writable(): boolean {
     return this.#writable;
   }
 
+  /** True once {@link close} ran. */
   get closed(): boolean {
     return this.#fd < 0;
   }

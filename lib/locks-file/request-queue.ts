@@ -39,15 +39,19 @@ export enum RequestState {
 /** How a request ended: held, busy (non-blocking), timed out, or an error for the caller. */
 export type Outcome = 'granted' | 'busy' | 'timeout' | Error;
 
-/** One async lock request. */
+/** One async lock request that has to wait (it is blocking, with no `timeout: 0`). */
 export class Request {
+  /** Changed only by {@link RequestQueue}. */
   state = RequestState.Queued;
   /** Why it was abandoned, once it was. */
   reason: Outcome | undefined;
   /** The kernel wait in progress, while one is. */
   ticket: WaitTicket | undefined;
+  /** `start + count`. */
   readonly end: number;
+  /** The timeout's timer, while armed. */
   timer: NodeJS.Timeout | undefined;
+  /** The listener on `signal`, while registered. */
   onAbort: (() => void) | undefined;
 
   constructor(
@@ -55,7 +59,6 @@ export class Request {
     readonly start: number,
     readonly count: number,
     readonly write: boolean,
-    readonly blocking: boolean,
     readonly timeout: number | undefined,
     readonly signal: AbortSignal | undefined,
     readonly finish: (outcome: Outcome) => void,
@@ -63,6 +66,7 @@ export class Request {
     this.end = start + count;
   }
 
+  /** Whether this request's range meets `[start, end)`. */
   overlaps(start: number, end: number): boolean {
     return this.start < end && start < this.end;
   }
@@ -105,6 +109,7 @@ export class RequestQueue {
 
   /** Whether an unsettled request overlaps `[start, end)`. */
   overlaps(start: number, end: number): boolean {
+    if (this.#requests.size === 0) return false;
     for (const r of this.#requests) if (r.overlaps(start, end)) return true;
     return false;
   }
@@ -125,7 +130,7 @@ export class RequestQueue {
 
   /** Starts, in call order, every queued request nothing of this instance stands in front of. */
   pump(): void {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#requests.size === 0) return;
     if (this.#pumping) {
       this.#again = true;
       return;
@@ -170,6 +175,7 @@ export class RequestQueue {
    * abandoned); the caller pumps afterwards.
    */
   abandonWhere(which: (r: Request) => boolean, reason: (r: Request) => Outcome): void {
+    if (this.#requests.size === 0) return;
     const chosen = [...this.#requests].filter(which);
     const wasPumping = this.#pumping;
     this.#pumping = true;
