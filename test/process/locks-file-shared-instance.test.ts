@@ -6,47 +6,25 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LockBusyError, type LockHandle, LocksFile } from 'locksfile';
+import { LockBusyError, type LockHandle } from 'locksfile';
 import { killAll, type LineChild, spawnNode, spawnPython } from '../helpers/children';
 import { fixture } from '../helpers/paths';
 import { useScratchDir } from '../helpers/scratch';
+import { track } from '../helpers/track';
+import { useLocksFiles } from '../helpers/instances';
 
 /** Hang guard for hand-overs that take milliseconds. */
 const BOUND_MS = 5000;
 
 const scratch = useScratchDir();
 let lockPath: string;
-const opened: LocksFile[] = [];
-
-function open(): LocksFile {
-  const lf = new LocksFile(lockPath);
-  opened.push(lf);
-  return lf;
-}
+const open = useLocksFiles(() => lockPath);
 
 /** Another owner in its own process (see test/fixtures/owner.ts). */
 async function owner(file = lockPath): Promise<LineChild> {
   const child = spawnNode(fixture('owner'), [file]);
   expect(await child.takeLine()).toMatch(/^ready \d+$/);
   return child;
-}
-
-/** Settles `p` into a tagged result, so a test can look at it without awaiting forever. */
-function track<T>(p: Promise<T>): { readonly state: () => 'pending' | 'resolved' | 'rejected'; readonly value: () => T | undefined; readonly error: () => unknown; readonly done: Promise<void> } {
-  let state: 'pending' | 'resolved' | 'rejected' = 'pending';
-  let value: T | undefined;
-  let error: unknown;
-  const done = p.then(
-    (v) => {
-      state = 'resolved';
-      value = v;
-    },
-    (e: unknown) => {
-      state = 'rejected';
-      error = e;
-    },
-  );
-  return { state: () => state, value: () => value, error: () => error, done };
 }
 
 const turn = (ms = 0): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -56,7 +34,6 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  for (const lf of opened.splice(0)) lf.close();
   await killAll();
 });
 
