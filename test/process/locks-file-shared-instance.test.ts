@@ -101,6 +101,42 @@ describe('the three scenarios of issue 9', () => {
   });
 });
 
+describe('no hold-and-wait', () => {
+  /** Asks `child` to try `command` until it answers ok (a give-back happens just after a grant). */
+  async function takes(child: LineChild, command: string): Promise<boolean> {
+    const until = performance.now() + BOUND_MS;
+    while (performance.now() < until) {
+      if ((await child.ask(command)) === 'ok') return true;
+      await turn(10);
+    }
+    return false;
+  }
+
+  test('a read over own write locks waits part by part, giving each part back before the next wait', async () => {
+    const a = open();
+    const b = await owner();
+    const c = await owner();
+    expect(a.acquireSync(5, { write: true })).toBe(true);
+    expect(await b.ask('lock 6 4 w')).toBe('ok');
+    const aRead = track(a.acquire([0, 10]));
+    await turn(300);
+    expect(await c.ask('try 0 2 w')).toBe('ok'); // A keeps nothing of [0, 5) while it waits
+    expect(await b.ask('release')).toBe('ok'); // A gets [6, 10), finds [0, 2) taken, gives [6, 10) back
+    expect(await takes(b, 'try 6 4 w')).toBe(true);
+    expect(await c.ask('release')).toBe('ok'); // A gets [0, 5), finds [6, 10) taken, gives [0, 5) back
+    expect(await takes(c, 'try 0 5 w')).toBe(true);
+    expect(aRead.state()).toBe('pending');
+    expect(a.held()).toEqual([{ start: 5, count: 1, write: true }]);
+    expect(await c.ask('release')).toBe('ok');
+    expect(await b.ask('release')).toBe('ok');
+    await aRead.done;
+    expect(aRead.value()).toBe(true);
+    expect(a.held()).toEqual([{ start: 0, count: 10, write: false }]);
+    expect(await c.ask('try 0 10 r')).toBe('ok');
+    expect(await c.ask('try 0 1 w')).toBe('busy');
+  });
+});
+
 describe('handles are request scopes', () => {
   test('overlapping read handles share; each release frees only what no other handle still holds', async () => {
     const lf = open();
