@@ -190,7 +190,8 @@ describe('handles are request scopes', () => {
     const r = lf.lockSync([3, 3]);
     h.release();
     expect(lf.held()).toEqual([{ start: 3, count: 3, write: false }]);
-    r.release();
+    const { release } = r; // works detached, e.g. as a callback
+    release();
     expect(lf.held()).toEqual([]);
   });
 });
