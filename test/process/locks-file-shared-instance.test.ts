@@ -262,6 +262,25 @@ describe('call order under abandonment', () => {
     }
   });
 
+  test('the same when the request between them is cancelled by a release', async () => {
+    const other = await owner();
+    const lf = open();
+    expect(await other.ask('lock 0 1 w')).toBe('ok');
+    const order: string[] = [];
+    const first = lf.acquire(0, { write: true }).then((v) => order.push(`first:${v}`));
+    const middle = lf.acquire([0, 2]).catch((e: Error) => order.push(`middle:${e.name}`));
+    const last = lf.acquire(0).then((v) => order.push(`last:${v}`));
+    await turn(20);
+    lf.release(1); // overlaps only the middle request
+    await middle;
+    await turn(20);
+    expect(order).toEqual(['middle:LockCanceledError']);
+    expect(await other.ask('release')).toBe('ok');
+    await Promise.all([first, last]);
+    expect(order).toEqual(['middle:LockCanceledError', 'first:true', 'last:true']);
+    expect(lf.held()).toEqual([{ start: 0, count: 1, write: false }]);
+  });
+
   test('the same when the request between them is aborted', async () => {
     const other = await owner();
     const lf = open();
