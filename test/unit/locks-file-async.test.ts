@@ -9,6 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockAbortError, LockBusyError, LockCanceledError, LockClosedError, LocksFile, LockTimeoutError } from 'locksfile';
 import { tmpDir } from '../helpers/paths';
+import { track } from '../helpers/track';
+import { useLocksFiles } from '../helpers/instances';
 
 const W = true;
 const R = false;
@@ -18,31 +20,7 @@ const BOUND_MS = 2000;
 
 let dir: string;
 let lockPath: string;
-const opened: LocksFile[] = [];
-
-function open(): LocksFile {
-  const lf = new LocksFile(lockPath);
-  opened.push(lf);
-  return lf;
-}
-
-/** Settles `p` into a tagged result, so a test can look at it without awaiting forever. */
-function track<T>(p: Promise<T>): { readonly state: () => 'pending' | 'resolved' | 'rejected'; readonly value: () => T | undefined; readonly error: () => unknown; readonly done: Promise<void> } {
-  let state: 'pending' | 'resolved' | 'rejected' = 'pending';
-  let value: T | undefined;
-  let error: unknown;
-  const done = p.then(
-    (v) => {
-      state = 'resolved';
-      value = v;
-    },
-    (e: unknown) => {
-      state = 'rejected';
-      error = e;
-    },
-  );
-  return { state: () => state, value: () => value, error: () => error, done };
-}
+const open = useLocksFiles(() => lockPath);
 
 /** `p`, or a rejection naming `what` when it takes longer than `ms` (a hang guard with a useful message). */
 async function within<T>(p: Promise<T>, what: string, ms = BOUND_MS): Promise<T> {
@@ -80,7 +58,6 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  for (const lf of opened.splice(0)) lf.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -318,11 +295,15 @@ describe('lock(), withLock() and await using', () => {
     await expect(a.withLock(1, { write: true }, async () => Promise.reject(new Error('async failure')))).rejects.toThrow('async failure');
     expect(a.held()).toEqual([]);
     expect(c.probe([0, 5], { write: true })).toBeNull();
+    // withLock is its own scope: the owner scope's read lock on 9 excludes its write until released.
     a.acquireSync(9);
-    await a.withLock(9, { write: true }, async () => {
-      await turn(1);
-    });
-    expect(a.held()).toEqual([]); // withLock releases its whole range, even one held before
+    const inner = track(a.withLock(9, { write: true }, () => a.held()));
+    await turn(20);
+    expect(inner.state()).toBe('pending');
+    a.release(9);
+    await within(inner.done, 'withLock after the owner scope released 9');
+    expect(inner.value()).toEqual([seg(9, 1, W)]);
+    expect(a.held()).toEqual([]);
   });
 
   test('withLock waits for the lock and runs the function only once it is held', async () => {
