@@ -83,6 +83,7 @@ export class LockManager implements LockManagerLike {
   readonly #watches = new Map<number, number>();
   readonly #live = new Set<Ticket>();
   #closed = false;
+  #lastName: [string, EncodedName] | undefined;
 
   constructor(options?: LockManagerOptions) {
     const o = toOptions(options);
@@ -118,7 +119,7 @@ export class LockManager implements LockManagerLike {
     return new Promise<Awaited<T>>((resolve, reject) => {
       const req: Ticket = {
         args: args as RequestArgs<unknown>,
-        name: encodeName(args.name),
+        name: this.#encode(args.name),
         resolve: resolve as (value: unknown) => void,
         reject,
         unit: -1,
@@ -174,6 +175,12 @@ export class LockManager implements LockManagerLike {
   /** Same as {@link close}. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
+  }
+
+  /** {@link encodeName}, remembering the last name (a loop on one name encodes it once). */
+  #encode(name: string): EncodedName {
+    if (this.#lastName?.[0] !== name) this.#lastName = [name, encodeName(name)];
+    return this.#lastName[1];
   }
 
   #assertOpen(): void {

@@ -114,6 +114,8 @@ export class Registry {
   readonly holdFd: number;
   readonly watchFd: number;
   #buf = Buffer.alloc(UNIT * 16);
+  /** Scratch space for the slot {@link allocate} writes. */
+  #record = Buffer.alloc(UNIT * 2);
 
   constructor(path: string, options: { readonly ownerOnly: boolean }) {
     this.path = path;
@@ -150,14 +152,16 @@ export class Registry {
    * next scan.
    */
   scan(): Slot[] {
-    const size = fs.fstatSync(this.holdFd).size;
-    if (size < UNIT) {
+    let read = fs.readSync(this.holdFd, this.#buf, 0, this.#buf.length, 0);
+    while (read === this.#buf.length) {
+      this.#buf = Buffer.alloc(this.#buf.length * 2);
+      read = fs.readSync(this.holdFd, this.#buf, 0, this.#buf.length, 0);
+    }
+    const buf = this.#buf;
+    if (read < UNIT) {
       fs.writeSync(this.holdFd, headerBytes(), 0, UNIT, 0);
       return [];
     }
-    if (this.#buf.length < size) this.#buf = Buffer.alloc(Math.max(size, this.#buf.length * 2));
-    const buf = this.#buf;
-    const read = fs.readSync(this.holdFd, buf, 0, size, 0);
     if (!buf.subarray(8, 16).equals(MAGIC)) {
       throw new LockPathError(this.path, `${this.path} is not a LockManager registry (bad magic)`, 'EINVAL');
     }
@@ -227,7 +231,9 @@ export class Registry {
   allocate(slots: readonly Slot[], state: SlotState, mode: LockMode, ticket: number, name: EncodedName, clientId: EncodedName): number {
     const length = NAME_AT + name.bytes.length + clientId.bytes.length;
     const span = Math.ceil(length / UNIT);
-    const record = Buffer.alloc(span * UNIT);
+    if (this.#record.length < span * UNIT) this.#record = Buffer.alloc(span * UNIT);
+    const record = this.#record;
+    record.fill(0, 0, span * UNIT);
     record[0] = state;
     record[1] = mode === 'shared' ? 1 : 0;
     record.writeUInt32LE(span, 4);
@@ -240,7 +246,7 @@ export class Registry {
     clientId.bytes.copy(record, NAME_AT + name.bytes.length);
     const unit = this.#claim(slots, span);
     try {
-      fs.writeSync(this.holdFd, record, 0, record.length, unit * UNIT);
+      fs.writeSync(this.holdFd, record, 0, span * UNIT, unit * UNIT);
     } catch (err) {
       setLock(this.holdFd, 'ofd', 'unlock', livenessByte(unit), 2);
       throw err;
