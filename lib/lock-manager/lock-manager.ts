@@ -18,8 +18,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as nodePath from 'node:path';
-import { InvalidArgumentError, LockClosedError, LockSystemError } from '../errors/errors';
-import { toOptions, toString } from '../args/spec';
+import { DeadlockError, InvalidArgumentError, LockClosedError, LockSystemError, LockTimeoutError } from '../errors/errors';
+import { toOptions, toString, toTimeout } from '../args/spec';
+import { withoutSignalHooks } from '../process-hooks/exit-hooks';
+import { waitUntil } from '../sys/interrupt';
 import { setLock } from '../sys/fcntl';
 import { waitInThread, type WaitTicket } from '../wait/pool';
 import { defaultRegistryPath } from './default-path';
@@ -40,6 +42,9 @@ export interface LockManagerOptions {
   /** The id `query()` reports for this manager's requests. Default: a random uuid. */
   readonly clientId?: string;
 }
+
+/** What step 1 decided. */
+type Outcome = 'granted' | 'unavailable' | 'queued';
 
 /** Where a request is in its life. */
 type Phase = 'pending' | 'held' | 'done';
@@ -82,6 +87,8 @@ export class LockManager implements LockManagerLike {
   /** Blocker units watched (W read lock through `watchFd`) and by how many waits. */
   readonly #watches = new Map<number, number>();
   readonly #live = new Set<Ticket>();
+  /** First units of the slots this manager owns (their liveness locks are ours). */
+  readonly #units = new Set<number>();
   #closed = false;
   #lastName: [string, EncodedName] | undefined;
 
@@ -116,21 +123,69 @@ export class LockManager implements LockManagerLike {
       return Promise.reject(err);
     }
     if (args.signal?.aborted === true) return Promise.reject(args.signal.reason);
-    return new Promise<Awaited<T>>((resolve, reject) => {
-      const req: Ticket = {
-        args: args as RequestArgs<unknown>,
-        name: this.#encode(args.name),
-        resolve: resolve as (value: unknown) => void,
-        reject,
-        unit: -1,
-        ticket: 0,
-        phase: 'pending',
-        wait: undefined,
-        watching: [],
-        onAbort: undefined,
-      };
-      this.#enqueue(req);
-    });
+    return new Promise<Awaited<T>>((resolve, reject) => this.#enqueue(this.#ticket(args, resolve as (value: unknown) => void, reject)));
+  }
+
+  /**
+   * Synchronous {@link request} for scripts that cannot await: queues like `request()` (same
+   * FIFO, modes, `ifAvailable` and `steal`), blocks this thread until granted, runs `fn` with
+   * the lock (or `null`), releases when `fn` returns or throws, and returns `fn`'s result.
+   * `fn` should be synchronous: a promise it returns is not awaited. Options add `timeout`
+   * (ms; absent waits forever, 0 tries once) and refuse `signal`.
+   *
+   * Throws like `request()` rejects, plus {@link LockTimeoutError} when `timeout` ran out
+   * (nothing stays queued) and {@link DeadlockError} when the request would wait for an
+   * async request of this same manager, which cannot finish while the thread is blocked.
+   * A steal of a lock held by `requestSync` is noticed only when `fn` returns.
+   */
+  requestSync<T>(name: string, fn: (lock: Lock | null) => T): T;
+  requestSync<T>(name: string, options: Omit<LockRequestOptions, 'signal'> & { readonly timeout?: number }, fn: (lock: Lock | null) => T): T;
+  requestSync<T>(name: string, optionsOrFn: object | ((lock: Lock | null) => T), maybeFn?: (lock: Lock | null) => T): T {
+    const raw = typeof optionsOrFn === 'function' ? {} : toOptions(optionsOrFn);
+    if (raw.signal !== undefined) throw new InvalidArgumentError('ERR_INVALID_ARG_VALUE', 'options.signal', 'is only supported by request()');
+    const timeout = toTimeout(raw.timeout, 'options.timeout');
+    const args = parseRequest<T>(name, optionsOrFn, maybeFn);
+    this.#assertOpen();
+    const req = this.#ticket(args, () => undefined, () => undefined);
+    const outcome = this.#enter(req);
+    if (outcome === 'unavailable') return (args.callback as (lock: Lock | null) => T)(null);
+    if (outcome === 'queued') this.#waitSync(req, timeout === undefined ? undefined : performance.now() + timeout);
+    req.phase = 'held';
+    try {
+      return (args.callback as (lock: Lock) => T)(Object.freeze({ name: args.name, mode: args.mode }));
+    } finally {
+      this.#releaseHeld(req);
+    }
+  }
+
+  /** Step 2 of {@link requestSync}: waits in this thread; on timeout leaves the queue and throws. */
+  #waitSync(req: Ticket, deadline: number | undefined): void {
+    const registry = this.#registry as Registry;
+    try {
+      for (;;) {
+        for (let unit = req.watching[0]; unit !== undefined; unit = req.watching[0]) {
+          if (this.#units.has(unit)) {
+            throw new DeadlockError(`requestSync(${JSON.stringify(req.args.name)}) would wait for a request of this same manager`);
+          }
+          const at = livenessByte(unit);
+          if (!setLock(registry.watchFd, 'ofd', 'read', at, 1)) {
+            const end = withoutSignalHooks(() => waitUntil(registry.watchFd, 'ofd', 'read', at, 1, deadline, () => false));
+            if (end !== 'granted') throw new LockTimeoutError(`lock ${JSON.stringify(req.args.name)} not granted within the timeout`);
+          }
+          setLock(registry.watchFd, 'ofd', 'unlock', at, 1);
+          req.watching.shift();
+          this.#unwatch(unit);
+        }
+        if (this.#tryGrant(req)) return;
+      }
+    } catch (err) {
+      req.phase = 'done';
+      this.#release(req);
+      throw err;
+    } finally {
+      for (const unit of req.watching.splice(0)) this.#unwatch(unit);
+      this.#closeIfIdle();
+    }
   }
 
   /** Held locks and pending requests of the whole namespace (all processes), pending in queue order. */
@@ -140,7 +195,7 @@ export class LockManager implements LockManagerLike {
       const registry = this.#open();
       return Promise.resolve(
         registry.locked(() => {
-          const slots = registry.scan().sort((a, b) => a.ticket - b.ticket);
+          const slots = registry.scan(this.#units).sort((a, b) => a.ticket - b.ticket);
           const info = (slot: Slot): LockInfo => ({ name: registry.nameOf(slot), mode: slot.mode, clientId: registry.clientOf(slot) });
           return {
             held: slots.filter((s) => s.state === SlotState.Held).map(info),
@@ -177,6 +232,21 @@ export class LockManager implements LockManagerLike {
     this.close();
   }
 
+  #ticket<T>(args: RequestArgs<T>, resolve: (value: unknown) => void, reject: (reason: unknown) => void): Ticket {
+    return {
+      args: args as RequestArgs<unknown>,
+      name: this.#encode(args.name),
+      resolve,
+      reject,
+      unit: -1,
+      ticket: 0,
+      phase: 'pending',
+      wait: undefined,
+      watching: [],
+      onAbort: undefined,
+    };
+  }
+
   /** {@link encodeName}, remembering the last name (a loop on one name encodes it once). */
   #encode(name: string): EncodedName {
     if (this.#lastName?.[0] !== name) this.#lastName = [name, encodeName(name)];
@@ -208,43 +278,67 @@ export class LockManager implements LockManagerLike {
     this.#registry = undefined;
   }
 
-  /** Step 1 (see the module documentation), synchronous so that calls queue in call order. */
+  /** Step 1 for `request()`: {@link #enter}, then the grant, the `null` answer or the wait. */
   #enqueue(req: Ticket): void {
-    const { args } = req;
-    let outcome: 'granted' | 'unavailable' | 'queued';
-    let stole = false;
+    let outcome: Outcome;
     try {
-      const registry = this.#open();
-      outcome = registry.locked(() => {
-        const slots = registry.scan();
-        req.ticket = slots.reduce((max, s) => Math.max(max, s.ticket), 0) + 1;
-        if (args.steal) {
-          for (const slot of slots) {
-            if (slot.state === SlotState.Held && registry.isNamed(slot, req.name)) {
-              registry.setState(slot.unit, SlotState.Stolen);
-              stole = true;
-            }
-          }
-        }
-        const blockers = args.steal ? [] : this.#blockers(slots, req);
-        if (blockers.length > 0 && args.ifAvailable) return 'unavailable';
-        req.unit = registry.allocate(slots, blockers.length === 0 ? SlotState.Held : SlotState.Pending, args.mode, req.ticket, req.name, this.#clientBytes);
-        this.#live.add(req);
-        if (blockers.length === 0) return 'granted';
-        this.#watch(req, blockers);
-        return 'queued';
-      });
+      outcome = this.#enter(req);
     } catch (err) {
       req.reject(err);
       return;
     }
+    if (outcome === 'granted') this.#grant(req);
+    else if (outcome === 'unavailable') this.#invoke(req, null);
+    else this.#waitForBlockers(req);
+  }
+
+  /**
+   * Step 1 (see the module documentation), synchronous so that calls queue in call order.
+   * After a steal, rings the bell and settles this manager's own stolen holders.
+   */
+  #enter(req: Ticket): Outcome {
+    const { args } = req;
+    let stole = false;
+    const registry = this.#open();
+    const outcome = registry.locked((): Outcome => {
+      const slots = registry.scan(this.#units);
+      req.ticket = slots.reduce((max, s) => Math.max(max, s.ticket), 0) + 1;
+      if (args.steal) {
+        for (const slot of slots) {
+          if (slot.state === SlotState.Held && registry.isNamed(slot, req.name)) {
+            registry.setState(slot.unit, SlotState.Stolen);
+            stole = true;
+          }
+        }
+      }
+      const blockers = args.steal ? [] : this.#blockers(slots, req);
+      if (blockers.length > 0 && args.ifAvailable) return 'unavailable';
+      req.unit = registry.allocate(slots, blockers.length === 0 ? SlotState.Held : SlotState.Pending, args.mode, req.ticket, req.name, this.#clientBytes);
+      this.#units.add(req.unit);
+      this.#live.add(req);
+      if (blockers.length === 0) return 'granted';
+      this.#watch(req, blockers);
+      return 'queued';
+    });
     if (stole) {
       this.#bell?.ring();
       this.#checkStolen();
     }
-    if (outcome === 'granted') this.#grant(req);
-    else if (outcome === 'unavailable') this.#invoke(req, null);
-    else this.#waitForBlockers(req);
+    return outcome;
+  }
+
+  /** Step 2's rescan: marks `req` held when nothing is in its way, else watches the new blockers. */
+  #tryGrant(req: Ticket): boolean {
+    const registry = this.#registry as Registry;
+    return registry.locked(() => {
+      const blockers = this.#blockers(registry.scan(this.#units), req);
+      if (blockers.length === 0) {
+        registry.setState(req.unit, SlotState.Held);
+        return true;
+      }
+      this.#watch(req, blockers);
+      return false;
+    });
   }
 
   /** Units of the live requests of `req`'s name that must go before it is granted. */
@@ -305,17 +399,7 @@ export class LockManager implements LockManagerLike {
           req.watching.shift();
           this.#unwatch(unit);
         }
-        const registry = this.#registry as Registry;
-        const granted = registry.locked(() => {
-          const blockers = this.#blockers(registry.scan(), req);
-          if (blockers.length === 0) {
-            registry.setState(req.unit, SlotState.Held);
-            return true;
-          }
-          this.#watch(req, blockers);
-          return false;
-        });
-        if (granted) {
+        if (this.#tryGrant(req)) {
           this.#grant(req);
           return;
         }
@@ -406,6 +490,7 @@ export class LockManager implements LockManagerLike {
 
   #release(req: Ticket): void {
     if (req.unit >= 0) {
+      this.#units.delete(req.unit);
       this.#registry?.free(req.unit);
       req.unit = -1;
     }

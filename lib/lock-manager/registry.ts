@@ -148,10 +148,10 @@ export class Registry {
 
   /**
    * Reads the file and returns its live slots in file order; frees slots whose owner is
-   * gone. Call under {@link locked}. The returned slots refer to {@link bytes} until the
-   * next scan.
+   * gone. `own` are the slots this manager holds (known live: no kernel probe). Call under
+   * {@link locked}. The returned slots refer to the bytes of this scan until the next one.
    */
-  scan(): Slot[] {
+  scan(own: ReadonlySet<number>): Slot[] {
     let read = fs.readSync(this.holdFd, this.#buf, 0, this.#buf.length, 0);
     while (read === this.#buf.length) {
       this.#buf = Buffer.alloc(this.#buf.length * 2);
@@ -176,7 +176,7 @@ export class Registry {
         continue;
       }
       const span = buf.readUInt32LE(at + 4);
-      const live = getConflict(this.watchFd, 'ofd', false, at, 1) !== null;
+      const live = own.has(unit) || getConflict(this.watchFd, 'ofd', false, at, 1) !== null;
       if (!live || span < 1 || unit + span > units) {
         if (live) throw new LockPathError(this.path, `${this.path}: corrupt slot at unit ${unit}`, 'EINVAL');
         buf[at] = SlotState.Free;
@@ -201,11 +201,6 @@ export class Registry {
       unit += span;
     }
     return slots;
-  }
-
-  /** The bytes of the last scan. */
-  get bytes(): Buffer {
-    return this.#buf;
   }
 
   /** Whether `slot` (from the last scan) is a request for `name`. */

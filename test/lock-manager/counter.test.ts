@@ -14,11 +14,14 @@ const RUN_BOUND_MS = 50_000;
 
 const scratch = useScratchDir('locksfile-lm-');
 
-async function race(threadsPerChild: readonly number[], iterations: number): Promise<number> {
+/** One child: how many worker threads (0: the main thread) and which API. */
+type Child = readonly [threads: number, how: 'async' | 'sync'];
+
+async function race(spec: readonly Child[], iterations: number): Promise<number> {
   const registry = path.join(scratch(), 'ns.locks');
   const counter = path.join(scratch(), 'counter.txt');
   fs.writeFileSync(counter, '0'.padStart(16, '0'));
-  const children = threadsPerChild.map((threads) => spawnNode(fixture('lock-manager-counter'), [registry, counter, String(iterations), String(threads)]));
+  const children = spec.map(([threads, how]) => spawnNode(fixture('lock-manager-counter'), [registry, counter, String(iterations), String(threads), how]));
   for (const c of children) expect(await c.takeLine()).toBe('ready');
   for (const c of children) c.send('go');
   for (const c of children) expect(await c.takeLine(undefined, RUN_BOUND_MS)).toBe('done');
@@ -27,9 +30,13 @@ async function race(threadsPerChild: readonly number[], iterations: number): Pro
 }
 
 test('4 processes x 200 increments under request("counter") are exact', async () => {
-  expect(await race([0, 0, 0, 0], 200)).toBe(800);
+  expect(await race([[0, 'async'], [0, 'async'], [0, 'async'], [0, 'async']], 200)).toBe(800);
 });
 
 test('2 processes x 2 worker threads x 100 increments under request("counter") are exact', async () => {
-  expect(await race([2, 2], 100)).toBe(400);
+  expect(await race([[2, 'async'], [2, 'async']], 100)).toBe(400);
+});
+
+test('requestSync and request exclude each other: 2 + 2 processes (one sync child in threads) x 200 are exact', async () => {
+  expect(await race([[0, 'sync'], [0, 'async'], [2, 'sync'], [0, 'async']], 200)).toBe(1000);
 });

@@ -4,9 +4,10 @@
  * surrogates, hash collisions, long), the bounded registry, steal, abort and close.
  */
 import { execFileSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InvalidArgumentError, LockClosedError, LockManager, locks } from 'locksfile';
+import { DeadlockError, InvalidArgumentError, LockClosedError, LockManager, LockTimeoutError, locks } from 'locksfile';
 import { ROOT } from '../helpers/paths';
 import { useScratchDir } from '../helpers/scratch';
 
@@ -252,6 +253,75 @@ describe('steal, abort and close in one process', () => {
     gate.resolve('finished');
     expect(await held).toBe('finished');
     expect(await a.query()).toEqual({ held: [], pending: [] });
+  });
+});
+
+test('a worker thread terminated while it holds a lock releases it; a waiter in this thread gets it', async () => {
+  const registry = path.join(scratch(), 'ns.locks');
+  const code = `const { LockManager } = require(${JSON.stringify(path.join(ROOT, 'dist', 'index.js'))});
+    const { parentPort } = require('node:worker_threads');
+    setInterval(() => undefined, 1000);
+    new LockManager({ path: ${JSON.stringify(registry)}, clientId: 'worker' }).request('w', () => {
+      parentPort.postMessage('held');
+      return new Promise(() => undefined);
+    });`;
+  const worker = new Worker(code, { eval: true });
+  await new Promise((resolve) => worker.once('message', resolve));
+  const a = manager('a');
+  expect((await a.query()).held).toEqual([{ name: 'w', mode: 'exclusive', clientId: 'worker' }]);
+  const waiting = a.request('w', (lock) => lock?.name);
+  await worker.terminate();
+  expect(await waiting).toBe('w');
+});
+
+describe('requestSync', () => {
+  test('runs fn with the lock and returns its result; the lock is free afterwards; ifAvailable gives null when busy', async () => {
+    const a = manager('a');
+    const b = manager('b');
+    expect(a.requestSync('s', (lock) => lock)).toEqual({ name: 's', mode: 'exclusive' });
+    expect(await b.query()).toEqual({ held: [], pending: [] });
+    const gate = deferred();
+    const held = b.request('s', () => gate.promise);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(a.requestSync('s', { ifAvailable: true }, (lock) => lock)).toBeNull();
+    expect(a.requestSync('s', { mode: 'shared', timeout: 0, ifAvailable: true }, (lock) => lock)).toBeNull();
+    gate.resolve();
+    await held;
+  });
+
+  test('timeout: throws LockTimeoutError and leaves nothing queued', async () => {
+    const a = manager('a');
+    const b = manager('b');
+    const gate = deferred();
+    const held = b.request('t', () => gate.promise);
+    await new Promise((resolve) => setImmediate(resolve));
+    const started = performance.now();
+    expect(() => a.requestSync('t', { timeout: 50 }, () => 'never')).toThrow(LockTimeoutError);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(45);
+    expect(await a.query()).toEqual({ held: [{ name: 't', mode: 'exclusive', clientId: 'b' }], pending: [] });
+    gate.resolve();
+    await held;
+    expect(a.requestSync('t', { timeout: 0 }, () => 'free again')).toBe('free again');
+  });
+
+  test('waiting for an async request of the same manager throws DeadlockError at once instead of hanging', async () => {
+    const a = manager('a');
+    const gate = deferred();
+    const held = a.request('d', () => gate.promise);
+    await new Promise((resolve) => setImmediate(resolve));
+    const started = performance.now();
+    expect(() => a.requestSync('d', { timeout: 5000 }, () => 'never')).toThrow(DeadlockError);
+    expect(performance.now() - started).toBeLessThan(2500);
+    expect((await a.query()).pending).toEqual([]);
+    gate.resolve();
+    await held;
+  });
+
+  test('a signal is refused (sync calls cannot be aborted); the spec errors are thrown', () => {
+    const a = manager('a');
+    expect(() => a.requestSync('x', { signal: new AbortController().signal } as object, () => undefined)).toThrow(InvalidArgumentError);
+    expect(() => a.requestSync('-x', () => undefined)).toThrow(DOMException);
+    expect(() => a.requestSync('x', { mode: 'read' as 'shared' }, () => undefined)).toThrow(TypeError);
   });
 });
 
