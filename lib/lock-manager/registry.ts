@@ -32,7 +32,7 @@
  *   go (which would make the waiter wait for its own successor).
  * - Tickets: a new request gets one more than the largest ticket of any live slot, so live
  *   requests are totally ordered by arrival (FIFO) and nothing has to be stored beside them.
- * - Space is reused first-fit: the file is as long as the most units ever live at once.
+ * - Space is reused first-fit: the file stays about as long as the most units live at once.
  *
  * @packageDocumentation
  */
