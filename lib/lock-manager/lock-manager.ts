@@ -49,8 +49,8 @@ type Outcome = 'granted' | 'unavailable' | 'queued';
 /** Where a request is in its life. */
 type Phase = 'pending' | 'held' | 'done';
 
-/** One call of `request()` that got a slot. */
-interface Ticket {
+/** One call of `request()` or `requestSync()`, from its enqueue to its end. */
+interface Call {
   readonly args: RequestArgs<unknown>;
   readonly name: EncodedName;
   readonly resolve: (value: unknown) => void;
@@ -86,7 +86,7 @@ export class LockManager implements LockManagerLike {
   #bell: StealBell | undefined;
   /** Blocker units watched (W read lock through `watchFd`) and by how many waits. */
   readonly #watches = new Map<number, number>();
-  readonly #live = new Set<Ticket>();
+  readonly #live = new Set<Call>();
   /** First units of the slots this manager owns (their liveness locks are ours). */
   readonly #units = new Set<number>();
   #closed = false;
@@ -123,7 +123,7 @@ export class LockManager implements LockManagerLike {
       return Promise.reject(err);
     }
     if (args.signal?.aborted === true) return Promise.reject(args.signal.reason);
-    return new Promise<Awaited<T>>((resolve, reject) => this.#enqueue(this.#ticket(args, resolve as (value: unknown) => void, reject)));
+    return new Promise<Awaited<T>>((resolve, reject) => this.#enqueue(this.#call(args, resolve as (value: unknown) => void, reject)));
   }
 
   /**
@@ -146,7 +146,7 @@ export class LockManager implements LockManagerLike {
     const timeout = toTimeout(raw.timeout, 'options.timeout');
     const args = parseRequest<T>(name, optionsOrFn, maybeFn);
     this.#assertOpen();
-    const req = this.#ticket(args, () => undefined, () => undefined);
+    const req = this.#call(args, () => undefined, () => undefined);
     const outcome = this.#enter(req);
     if (outcome === 'unavailable') return (args.callback as (lock: Lock | null) => T)(null);
     if (outcome === 'queued') this.#waitSync(req, timeout === undefined ? undefined : performance.now() + timeout);
@@ -159,7 +159,7 @@ export class LockManager implements LockManagerLike {
   }
 
   /** Step 2 of {@link requestSync}: waits in this thread; on timeout leaves the queue and throws. */
-  #waitSync(req: Ticket, deadline: number | undefined): void {
+  #waitSync(req: Call, deadline: number | undefined): void {
     const registry = this.#registry as Registry;
     try {
       for (;;) {
@@ -232,7 +232,7 @@ export class LockManager implements LockManagerLike {
     this.close();
   }
 
-  #ticket<T>(args: RequestArgs<T>, resolve: (value: unknown) => void, reject: (reason: unknown) => void): Ticket {
+  #call<T>(args: RequestArgs<T>, resolve: (value: unknown) => void, reject: (reason: unknown) => void): Call {
     return {
       args: args as RequestArgs<unknown>,
       name: this.#encode(args.name),
@@ -279,7 +279,7 @@ export class LockManager implements LockManagerLike {
   }
 
   /** Step 1 for `request()`: {@link #enter}, then the grant, the `null` answer or the wait. */
-  #enqueue(req: Ticket): void {
+  #enqueue(req: Call): void {
     let outcome: Outcome;
     try {
       outcome = this.#enter(req);
@@ -296,7 +296,7 @@ export class LockManager implements LockManagerLike {
    * Step 1 (see the module documentation), synchronous so that calls queue in call order.
    * After a steal, rings the bell and settles this manager's own stolen holders.
    */
-  #enter(req: Ticket): Outcome {
+  #enter(req: Call): Outcome {
     const { args } = req;
     let stole = false;
     const registry = this.#open();
@@ -328,7 +328,7 @@ export class LockManager implements LockManagerLike {
   }
 
   /** Step 2's rescan: marks `req` held when nothing is in its way, else watches the new blockers. */
-  #tryGrant(req: Ticket): boolean {
+  #tryGrant(req: Call): boolean {
     const registry = this.#registry as Registry;
     return registry.locked(() => {
       const blockers = this.#blockers(registry.scan(this.#units), req);
@@ -342,7 +342,7 @@ export class LockManager implements LockManagerLike {
   }
 
   /** Units of the live requests of `req`'s name that must go before it is granted. */
-  #blockers(slots: readonly Slot[], req: Ticket): number[] {
+  #blockers(slots: readonly Slot[], req: Call): number[] {
     const registry = this.#registry as Registry;
     const shared = req.args.mode === 'shared';
     const out: number[] = [];
@@ -356,7 +356,7 @@ export class LockManager implements LockManagerLike {
   }
 
   /** Puts a watch (W read lock) on each blocker so that its slot is not reused while we wait for it. */
-  #watch(req: Ticket, units: readonly number[]): void {
+  #watch(req: Call, units: readonly number[]): void {
     const registry = this.#registry as Registry;
     for (const unit of units) {
       const count = this.#watches.get(unit) ?? 0;
@@ -380,7 +380,7 @@ export class LockManager implements LockManagerLike {
   }
 
   /** Step 2: waits for the blockers to go, rescans, and grants or waits again. */
-  #waitForBlockers(req: Ticket): void {
+  #waitForBlockers(req: Call): void {
     const signal = req.args.signal;
     if (signal !== undefined) {
       req.onAbort = () => this.#abandon(req, signal.reason);
@@ -389,7 +389,7 @@ export class LockManager implements LockManagerLike {
     void this.#waitLoop(req).catch((err: unknown) => this.#abandon(req, err));
   }
 
-  async #waitLoop(req: Ticket): Promise<void> {
+  async #waitLoop(req: Call): Promise<void> {
     try {
       for (;;) {
         while (req.watching.length > 0) {
@@ -411,7 +411,7 @@ export class LockManager implements LockManagerLike {
   }
 
   /** Resolves once nobody holds the liveness lock of `unit` any more (or the request ended). */
-  async #waitGone(req: Ticket, unit: number): Promise<void> {
+  async #waitGone(req: Call, unit: number): Promise<void> {
     const registry = this.#registry as Registry;
     const at = livenessByte(unit);
     if (!setLock(registry.watchFd, 'ofd', 'read', at, 1)) {
@@ -435,7 +435,7 @@ export class LockManager implements LockManagerLike {
    * Ends a pending request without a grant: leaves the queue at once (so `query()` shows no
    * ghost), rejects with `reason`, and lets the wait loop wind down its kernel wait.
    */
-  #abandon(req: Ticket, reason: unknown): void {
+  #abandon(req: Call, reason: unknown): void {
     if (req.phase !== 'pending') return;
     req.phase = 'done';
     this.#detachSignal(req);
@@ -444,19 +444,19 @@ export class LockManager implements LockManagerLike {
     req.reject(reason);
   }
 
-  #detachSignal(req: Ticket): void {
+  #detachSignal(req: Call): void {
     if (req.onAbort !== undefined) req.args.signal?.removeEventListener('abort', req.onAbort);
     req.onAbort = undefined;
   }
 
-  #grant(req: Ticket): void {
+  #grant(req: Call): void {
     req.phase = 'held';
     this.#detachSignal(req);
     this.#invoke(req, Object.freeze({ name: req.args.name, mode: req.args.mode }));
   }
 
   /** Step 3: runs the callback in a later microtask; releases when its result settles. */
-  #invoke(req: Ticket, lock: Lock | null): void {
+  #invoke(req: Call, lock: Lock | null): void {
     const settle = (ok: boolean, value: unknown): void => {
       this.#releaseHeld(req);
       if (ok) req.resolve(value);
@@ -482,13 +482,13 @@ export class LockManager implements LockManagerLike {
   }
 
   /** Frees the slot of a request that is still held (no-op after a steal freed it). */
-  #releaseHeld(req: Ticket): void {
+  #releaseHeld(req: Call): void {
     if (req.phase !== 'held') return;
     req.phase = 'done';
     this.#release(req);
   }
 
-  #release(req: Ticket): void {
+  #release(req: Call): void {
     if (req.unit >= 0) {
       this.#units.delete(req.unit);
       this.#registry?.free(req.unit);
