@@ -31,6 +31,17 @@ function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => voi
   return { promise, resolve };
 }
 
+/** Holds `name` in `m` until the returned function is called; that one resolves once released. */
+async function hold(m: LockManager, name: string, mode: 'exclusive' | 'shared' = 'exclusive'): Promise<() => Promise<void>> {
+  const gate = deferred();
+  const held = m.request(name, { mode }, () => gate.promise);
+  await new Promise((resolve) => setImmediate(resolve));
+  return async () => {
+    gate.resolve();
+    await held;
+  };
+}
+
 /** Whether another manager could take `name` right now (ifAvailable, released at once). */
 async function available(m: LockManager, name: string, mode: 'exclusive' | 'shared' = 'exclusive'): Promise<boolean> {
   return m.request(name, { mode, ifAvailable: true }, (lock) => lock !== null);
@@ -126,13 +137,10 @@ describe('callback and promise', () => {
   test('ifAvailable in one manager sees shared holders of another: shared yes, exclusive no', async () => {
     const a = manager('a');
     const b = manager('b');
-    const gate = deferred();
-    const held = a.request('rw', { mode: 'shared' }, () => gate.promise);
-    await new Promise((resolve) => setImmediate(resolve));
+    const release = await hold(a, 'rw', 'shared');
     expect(await available(b, 'rw', 'shared')).toBe(true);
     expect(await available(b, 'rw', 'exclusive')).toBe(false);
-    gate.resolve();
-    await held;
+    await release();
   });
 });
 
@@ -153,13 +161,10 @@ describe('names', () => {
     const [first, second] = ['n89315', 'n828510'];
     expect(fnv(first)).toBe(fnv(second));
     const a = manager('a');
-    const gate = deferred();
-    const held = a.request(first, () => gate.promise);
-    await new Promise((resolve) => setImmediate(resolve));
+    const release = await hold(a, first);
     expect(await available(manager('b'), second)).toBe(true);
     expect(await available(manager('b'), first)).toBe(false);
-    gate.resolve();
-    await held;
+    await release();
   });
 
   test('Unicode, lone surrogates and a 100,000-character name are distinct names, reported intact', async () => {
@@ -222,8 +227,7 @@ describe('steal, abort and close in one process', () => {
   test('abort before the grant: query() right after abort() shows no ghost; the callback never runs', async () => {
     const a = manager('a');
     const b = manager('b');
-    const gate = deferred();
-    const held = a.request('ab', () => gate.promise);
+    const release = await hold(a, 'ab');
     const controller = new AbortController();
     let called = false;
     const waiting = b.request('ab', { signal: controller.signal }, () => {
@@ -234,8 +238,7 @@ describe('steal, abort and close in one process', () => {
     controller.abort(reason);
     expect((await b.query()).pending).toEqual([]);
     await expect(waiting).rejects.toBe(reason);
-    gate.resolve();
-    await held;
+    await release();
     expect(called).toBe(false);
   });
 
@@ -280,41 +283,32 @@ describe('requestSync', () => {
     const b = manager('b');
     expect(a.requestSync('s', (lock) => lock)).toEqual({ name: 's', mode: 'exclusive' });
     expect(await b.query()).toEqual({ held: [], pending: [] });
-    const gate = deferred();
-    const held = b.request('s', () => gate.promise);
-    await new Promise((resolve) => setImmediate(resolve));
+    const release = await hold(b, 's');
     expect(a.requestSync('s', { ifAvailable: true }, (lock) => lock)).toBeNull();
     expect(a.requestSync('s', { mode: 'shared', timeout: 0, ifAvailable: true }, (lock) => lock)).toBeNull();
-    gate.resolve();
-    await held;
+    await release();
   });
 
   test('timeout: throws LockTimeoutError and leaves nothing queued', async () => {
     const a = manager('a');
     const b = manager('b');
-    const gate = deferred();
-    const held = b.request('t', () => gate.promise);
-    await new Promise((resolve) => setImmediate(resolve));
+    const release = await hold(b, 't');
     const started = performance.now();
     expect(() => a.requestSync('t', { timeout: 50 }, () => 'never')).toThrow(LockTimeoutError);
     expect(performance.now() - started).toBeGreaterThanOrEqual(45);
     expect(await a.query()).toEqual({ held: [{ name: 't', mode: 'exclusive', clientId: 'b' }], pending: [] });
-    gate.resolve();
-    await held;
+    await release();
     expect(a.requestSync('t', { timeout: 0 }, () => 'free again')).toBe('free again');
   });
 
   test('waiting for an async request of the same manager throws DeadlockError at once instead of hanging', async () => {
     const a = manager('a');
-    const gate = deferred();
-    const held = a.request('d', () => gate.promise);
-    await new Promise((resolve) => setImmediate(resolve));
+    const release = await hold(a, 'd');
     const started = performance.now();
     expect(() => a.requestSync('d', { timeout: 5000 }, () => 'never')).toThrow(DeadlockError);
     expect(performance.now() - started).toBeLessThan(2500);
     expect((await a.query()).pending).toEqual([]);
-    gate.resolve();
-    await held;
+    await release();
   });
 
   test('a signal is refused (sync calls cannot be aborted); the spec errors are thrown', () => {
