@@ -341,18 +341,22 @@ export class LockManager implements LockManagerLike {
     });
   }
 
-  /** Units of the live requests of `req`'s name that must go before it is granted. */
+  /**
+   * Units of the live requests of `req`'s name that must go before it is granted, latest
+   * ticket first: a waiter then sleeps on its direct predecessor, and by the time that one
+   * has gone the earlier ones usually have too (one wake-up per hand-over, not one per waiter).
+   */
   #blockers(slots: readonly Slot[], req: Call): number[] {
     const registry = this.#registry as Registry;
     const shared = req.args.mode === 'shared';
-    const out: number[] = [];
+    const out: Slot[] = [];
     for (const slot of slots) {
       if (slot.unit === req.unit || slot.state === SlotState.Stolen) continue;
       if (slot.state === SlotState.Pending && slot.ticket >= req.ticket) continue;
       if (shared && slot.mode === 'shared') continue;
-      if (registry.isNamed(slot, req.name)) out.push(slot.unit);
+      if (registry.isNamed(slot, req.name)) out.push(slot);
     }
-    return out;
+    return out.sort((a, b) => b.ticket - a.ticket).map((slot) => slot.unit);
   }
 
   /** Puts a watch (W read lock) on each blocker so that its slot is not reused while we wait for it. */

@@ -28,6 +28,9 @@ export class StealBell {
     try {
       // Not persistent: a manager waiting for nothing must not keep the process alive.
       this.#watcher = fs.watch(path, { persistent: false }, onRing);
+      // A watch that fails (the bell file deleted under us) must not crash the process; the
+      // stolen holders are then freed only when their callbacks end.
+      this.#watcher.on('error', () => this.#watcher.close());
     } catch (err) {
       fs.closeSync(this.#fd);
       throw pathError(path, err);

@@ -144,6 +144,36 @@ describe('callback and promise', () => {
   });
 });
 
+test('FIFO among 20 managers of one thread, exclusive and shared mixed: grants follow the queue', async () => {
+  const holder = manager('holder');
+  const release = await hold(holder, 'fifo');
+  const order: string[] = [];
+  const modes = Array.from({ length: 20 }, (_, i) => (i % 3 === 0 ? 'exclusive' : 'shared') as 'exclusive' | 'shared');
+  const done = modes.map((mode, i) =>
+    manager(`m${i}`).request('fifo', { mode }, async () => {
+      order.push(`start ${i}`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      order.push(`end ${i}`);
+    }),
+  );
+  expect((await holder.query()).pending.map((e) => e.clientId)).toEqual(modes.map((_, i) => `m${i}`));
+  await release();
+  await Promise.all(done);
+  // Every exclusive request starts after everything before it ended, and everything after it starts after it ended.
+  modes.forEach((mode, i) => {
+    if (mode !== 'exclusive') return;
+    const start = order.indexOf(`start ${i}`);
+    const end = order.indexOf(`end ${i}`);
+    expect(end).toBe(start + 1);
+    for (let j = 0; j < 20; j++) {
+      if (j < i) expect(order.indexOf(`end ${j}`)).toBeLessThan(start);
+      if (j > i) expect(order.indexOf(`start ${j}`)).toBeGreaterThan(end);
+    }
+  });
+  // The shared ones between two exclusive ones ran together.
+  expect(order.indexOf('start 2')).toBeLessThan(order.indexOf('end 1'));
+});
+
 describe('names', () => {
   /** FNV-1a of the UTF-16LE bytes: the hash the registry uses to skip other names quickly. */
   function fnv(name: string): number {
