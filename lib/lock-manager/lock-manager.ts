@@ -261,7 +261,7 @@ export class LockManager implements LockManagerLike {
     if (this.#registry !== undefined) return this.#registry;
     const registry = new Registry(this.path, { ownerOnly: this.#ownerOnly });
     try {
-      this.#bell = new StealBell(`${this.path}.steal`, () => this.#checkStolen());
+      this.#bell = new StealBell(`${this.path}.steal`, this.#ownerOnly, () => this.#checkStolen());
     } catch (err) {
       registry.close();
       throw err;

@@ -38,10 +38,10 @@
  */
 import * as fs from 'node:fs';
 import { LockPathError } from '../errors/errors';
-import { notRegularFile, pathError } from '../errors/path-error';
 import { getConflict, setLock } from '../sys/fcntl';
 import { waitUntil } from '../sys/interrupt';
 import { withoutSignalHooks } from '../process-hooks/exit-hooks';
+import { openNamespaceFile, sameFile } from './namespace-file';
 import type { LockMode } from './types';
 
 /** Bytes per unit. */
@@ -119,12 +119,16 @@ export class Registry {
 
   constructor(path: string, options: { readonly ownerOnly: boolean }) {
     this.path = path;
-    this.holdFd = openRegistry(path, options.ownerOnly);
+    this.holdFd = openNamespaceFile(path, options.ownerOnly);
     try {
-      this.watchFd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NOFOLLOW);
+      this.watchFd = openNamespaceFile(path, options.ownerOnly);
     } catch (err) {
       fs.closeSync(this.holdFd);
-      throw pathError(path, err);
+      throw err;
+    }
+    if (!sameFile(this.holdFd, this.watchFd)) {
+      this.close();
+      throw new LockPathError(path, `${path} was replaced while it was being opened`, 'EAGAIN');
     }
   }
 
@@ -158,11 +162,11 @@ export class Registry {
       read = fs.readSync(this.holdFd, this.#buf, 0, this.#buf.length, 0);
     }
     const buf = this.#buf;
-    if (read < UNIT) {
+    if (read === 0) {
       fs.writeSync(this.holdFd, headerBytes(), 0, UNIT, 0);
       return [];
     }
-    if (!buf.subarray(8, 16).equals(MAGIC)) {
+    if (read < UNIT || !buf.subarray(8, 16).equals(MAGIC)) {
       throw new LockPathError(this.path, `${this.path} is not a LockManager registry (bad magic)`, 'EINVAL');
     }
     const units = Math.floor(read / UNIT);
@@ -301,28 +305,4 @@ function headerBytes(): Buffer {
   const header = Buffer.alloc(UNIT);
   MAGIC.copy(header, 8);
   return header;
-}
-
-/**
- * Opens (creating with mode 0600 when missing) the registry at `path`: no symlinks, regular
- * files only, and with `ownerOnly` (the shared default path) only a file of this user.
- */
-function openRegistry(path: string, ownerOnly: boolean): number {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK, 0o600);
-  } catch (err) {
-    throw pathError(path, err);
-  }
-  try {
-    const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) throw notRegularFile(path);
-    if (ownerOnly && typeof process.getuid === 'function' && stat.uid !== process.getuid()) {
-      throw new LockPathError(path, `${path} belongs to uid ${stat.uid}, not to this user: refusing a shared registry someone else controls`, 'EPERM');
-    }
-  } catch (err) {
-    fs.closeSync(fd);
-    throw err;
-  }
-  return fd;
 }

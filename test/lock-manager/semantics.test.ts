@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DeadlockError, InvalidArgumentError, LockClosedError, LockManager, LockTimeoutError, locks } from 'locksfile';
+import { DeadlockError, InvalidArgumentError, LockClosedError, LockManager, LockPathError, LockTimeoutError, locks } from 'locksfile';
 import { ROOT } from '../helpers/paths';
 import { useScratchDir } from '../helpers/scratch';
 
@@ -346,6 +346,26 @@ describe('requestSync', () => {
     expect(() => a.requestSync('x', { signal: new AbortController().signal } as object, () => undefined)).toThrow(InvalidArgumentError);
     expect(() => a.requestSync('-x', () => undefined)).toThrow(DOMException);
     expect(() => a.requestSync('x', { mode: 'read' as 'shared' }, () => undefined)).toThrow(TypeError);
+  });
+});
+
+describe('registry files', () => {
+  test('a file that is not a registry (short or long) is refused and left untouched; so are symlinks and directories', async () => {
+    const dir = scratch();
+    const short = path.join(dir, 'short.txt');
+    const long = path.join(dir, 'long.txt');
+    fs.writeFileSync(short, 'keep me');
+    fs.writeFileSync(long, 'x'.repeat(1000));
+    fs.symlinkSync(short, path.join(dir, 'link'));
+    fs.mkdirSync(path.join(dir, 'dir'));
+    for (const name of ['short.txt', 'long.txt', 'link', 'dir']) {
+      const m = new LockManager({ path: path.join(dir, name) });
+      managers.push(m);
+      await expect(m.request('x', () => undefined)).rejects.toBeInstanceOf(LockPathError);
+      await expect(m.query()).rejects.toBeInstanceOf(LockPathError);
+    }
+    expect(fs.readFileSync(short, 'utf8')).toBe('keep me');
+    expect(fs.readFileSync(long, 'utf8')).toBe('x'.repeat(1000));
   });
 });
 
