@@ -166,7 +166,7 @@ export class Registry {
       fs.writeSync(this.holdFd, headerBytes(), 0, UNIT, 0);
       return [];
     }
-    if (read < UNIT || !buf.subarray(8, 16).equals(MAGIC)) {
+    if (read < UNIT || buf.compare(MAGIC, 0, MAGIC.length, 8, 16) !== 0) {
       throw new LockPathError(this.path, `${this.path} is not a LockManager registry (bad magic)`, 'EINVAL');
     }
     const units = Math.floor(read / UNIT);
