@@ -32,7 +32,8 @@
  *   go (which would make the waiter wait for its own successor).
  * - Tickets: a new request gets one more than the largest ticket of any live slot, so live
  *   requests are totally ordered by arrival (FIFO) and nothing has to be stored beside them.
- * - Space is reused first-fit: the file stays about as long as the most units live at once.
+ * - Space is reused first-fit, and a scan cuts off a free tail longer than {@link TRIM_SLACK}
+ *   units: the file stays about as long as the requests alive now need.
  *
  * @packageDocumentation
  */
@@ -51,6 +52,12 @@ const NAME_AT = 32;
 /** Marks a file as a registry of this format, version 1. */
 export const MAGIC = Buffer.from('LKMGRv1\n', 'latin1');
 const META_BYTE = 0;
+/**
+ * Free units tolerated at the end of the file before a scan cuts them off. Safe under the
+ * meta lock: every write without it (a release marking its slot free) lands inside a live
+ * slot, and no live slot lies past the last one the scan found.
+ */
+const TRIM_SLACK = 32;
 
 /** What a slot is. */
 export const enum SlotState {
@@ -204,6 +211,8 @@ export class Registry {
       });
       unit += span;
     }
+    const end = slots.reduce((last, slot) => Math.max(last, slot.unit + slot.units), 1);
+    if (units - end > TRIM_SLACK) fs.ftruncateSync(this.holdFd, end * UNIT);
     return slots;
   }
 
