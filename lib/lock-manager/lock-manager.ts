@@ -300,29 +300,39 @@ export class LockManager implements LockManagerLike {
     const { args } = req;
     let stole = false;
     const registry = this.#open();
-    const outcome = registry.locked((): Outcome => {
-      const slots = registry.scan(this.#units);
-      req.ticket = slots.reduce((max, s) => Math.max(max, s.ticket), 0) + 1;
-      if (args.steal) {
-        for (const slot of slots) {
-          if (slot.state === SlotState.Held && registry.isNamed(slot, req.name)) {
-            registry.setState(slot.unit, SlotState.Stolen);
-            stole = true;
+    let outcome: Outcome;
+    try {
+      outcome = registry.locked((): Outcome => {
+        const slots = registry.scan(this.#units);
+        req.ticket = slots.reduce((max, s) => Math.max(max, s.ticket), 0) + 1;
+        if (args.steal) {
+          for (const slot of slots) {
+            if (slot.state === SlotState.Held && registry.isNamed(slot, req.name)) {
+              registry.setState(slot.unit, SlotState.Stolen);
+              stole = true;
+            }
           }
         }
+        const blockers = args.steal ? [] : this.#blockers(slots, req);
+        if (blockers.length > 0 && args.ifAvailable) return 'unavailable';
+        req.unit = registry.allocate(slots, blockers.length === 0 ? SlotState.Held : SlotState.Pending, args.mode, req.ticket, req.name, this.#clientBytes);
+        this.#units.add(req.unit);
+        this.#live.add(req);
+        if (blockers.length === 0) return 'granted';
+        this.#watch(req, blockers);
+        return 'queued';
+      });
+    } catch (err) {
+      // A failure after the allocation (e.g. a watch refused) must not leave the slot behind.
+      for (const unit of req.watching.splice(0)) this.#unwatch(unit);
+      this.#release(req);
+      throw err;
+    } finally {
+      // Holders marked stolen must hear of it even if this request then failed.
+      if (stole) {
+        this.#bell?.ring();
+        this.#checkStolen();
       }
-      const blockers = args.steal ? [] : this.#blockers(slots, req);
-      if (blockers.length > 0 && args.ifAvailable) return 'unavailable';
-      req.unit = registry.allocate(slots, blockers.length === 0 ? SlotState.Held : SlotState.Pending, args.mode, req.ticket, req.name, this.#clientBytes);
-      this.#units.add(req.unit);
-      this.#live.add(req);
-      if (blockers.length === 0) return 'granted';
-      this.#watch(req, blockers);
-      return 'queued';
-    });
-    if (stole) {
-      this.#bell?.ring();
-      this.#checkStolen();
     }
     return outcome;
   }
