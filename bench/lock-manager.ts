@@ -7,7 +7,9 @@
  * Run: `npx tsc -p test/tsconfig.json && node test/.build/bench/lock-manager.js [--quick]`
  *
  * - Round trip: `await manager.request('bench', () => undefined)` in a loop (enqueue, grant,
- *   callback, release, promise settled); median over repetitions of the mean per request.
+ *   callback, release, promise settled); median over repetitions of the mean per request,
+ *   in wall time and in CPU time of the process (user + system; on a machine shared with
+ *   other jobs the CPU time is the better estimate of the cost on an idle core).
  * - Hand-over: two processes take turns on one name. The holder waits until the other has
  *   queued (it says so in a shared file right after its `request()` call returned), stamps the
  *   release time, and returns; the next holder's callback stamps its start. Latency = start -
@@ -23,6 +25,7 @@ import * as path from 'node:path';
 import { withLock } from 'cross-process-lock';
 import { LockManager } from 'locksfile';
 import { locks as webLocks } from 'web-locks';
+import { F_OFD_SETLK, F_UNLCK, F_WRLCK, flockStruct, libcFcntl } from './adapters/libc';
 import { nowNs, usBetween } from './harness/clock';
 import { fmt, median, percentileSorted } from './harness/stats';
 
@@ -53,16 +56,52 @@ function requester(impl: Impl, registry: string, target: string): Requester {
   }
 }
 
-async function roundTrip(impl: Impl, dir: string, run: number, requests: number): Promise<number> {
+/** Wall time and CPU time (user + system of this process) per request, in µs. */
+interface Cost {
+  readonly wall: number;
+  readonly cpu: number;
+}
+
+async function roundTrip(impl: Impl, dir: string, run: number, requests: number): Promise<Cost> {
   const target = path.join(dir, `trip-${impl}-${run}.target`);
   fs.writeFileSync(target, '');
   const lock = requester(impl, path.join(dir, `trip-${run}.locks`), target);
   for (let i = 0; i < Math.min(1000, requests); i++) await lock.request(() => undefined);
   const start = nowNs();
+  const cpuStart = process.cpuUsage();
   for (let i = 0; i < requests; i++) await lock.request(() => undefined);
-  const perRequest = usBetween(start, nowNs()) / requests;
+  const cpu = process.cpuUsage(cpuStart);
+  const cost = { wall: usBetween(start, nowNs()) / requests, cpu: (cpu.user + cpu.system) / requests };
   lock.close();
-  return perRequest;
+  return cost;
+}
+
+/**
+ * The system calls of one uncontended request, bare: meta lock, registry read, slot lock,
+ * slot write, watch-byte unlock, meta unlock, release write, slot unlock (koffi `fcntl` on
+ * pre-built structs, `fs.readSync`/`fs.writeSync`). What no design with these calls can beat.
+ */
+function syscallFloor(dir: string, requests: number): Cost {
+  const fd = fs.openSync(path.join(dir, 'floor.bin'), 'w+');
+  const page = Buffer.alloc(4096);
+  fs.writeSync(fd, page, 0, page.length, 0);
+  const fcntl = libcFcntl().sync;
+  const calls = [flockStruct(F_WRLCK, 0, 1), flockStruct(F_WRLCK, 128, 2), flockStruct(F_UNLCK, 129, 1), flockStruct(F_UNLCK, 0, 1), flockStruct(F_UNLCK, 128, 1)] as const;
+  const start = nowNs();
+  const cpuStart = process.cpuUsage();
+  for (let i = 0; i < requests; i++) {
+    fcntl(fd, F_OFD_SETLK, calls[0]);
+    fs.readSync(fd, page, 0, page.length, 0);
+    fcntl(fd, F_OFD_SETLK, calls[1]);
+    fs.writeSync(fd, page, 0, 256, 128);
+    fcntl(fd, F_OFD_SETLK, calls[2]);
+    fcntl(fd, F_OFD_SETLK, calls[3]);
+    fs.writeSync(fd, page, 0, 1, 128);
+    fcntl(fd, F_OFD_SETLK, calls[4]);
+  }
+  const cpu = process.cpuUsage(cpuStart);
+  fs.closeSync(fd);
+  return { wall: usBetween(start, nowNs()) / requests, cpu: (cpu.user + cpu.system) / requests };
 }
 
 /** One side of the hand-over: prints a JSON array of latencies (µs) of the grants it received. */
@@ -117,19 +156,25 @@ async function main(): Promise<void> {
   try {
     const reps = quick ? 3 : 5;
     const rows: string[][] = [];
+    const floors = Array.from({ length: reps }, () => syscallFloor(dir, quick ? 5000 : 20000));
+    const floorNote = `the 8 system calls of an uncontended request, bare; CPU time ${fmt(median(floors.map((f) => f.cpu)))} µs`;
+    rows.push(['(floor)', 'uncontended round trip', `${fmt(median(floors.map((f) => f.wall)))} µs`, '', floorNote]);
     const plans: [Impl, number, number][] = [
       ['ours', quick ? 5000 : 20000, quick ? 1000 : 5000],
       ['web-locks', quick ? 200 : 1000, 0],
       ['cross-process-lock', quick ? 200 : 1000, quick ? 4 : 10],
     ];
     for (const [impl, requests, rounds] of plans) {
-      const trips: number[] = [];
+      const trips: Cost[] = [];
       for (let r = 0; r < reps; r++) trips.push(await roundTrip(impl, dir, r, requests));
-      rows.push([impl, 'uncontended round trip', `${fmt(median(trips))} µs`, impl === 'ours' ? '<= 10 µs' : '', `median of ${reps} runs: ${trips.map(fmt).join(', ')}`]);
+      const wall = trips.map((t) => t.wall);
+      const cpu = trips.map((t) => t.cpu);
+      const note = `median of ${reps} runs: ${wall.map(fmt).join(', ')}; CPU time per request ${fmt(median(cpu))} µs (min ${fmt(Math.min(...cpu))})`;
+      rows.push([impl, 'uncontended round trip', `${fmt(median(wall))} µs`, impl === 'ours' ? '<= 10 µs' : '', note]);
       if (rounds === 0) continue;
       const latencies = await handover(impl, dir, rounds);
-      const note = `${latencies.length} hand-overs; p90 ${fmt(percentileSorted(latencies, 90))} µs, p99 ${fmt(percentileSorted(latencies, 99))} µs`;
-      rows.push([impl, 'hand-over between processes, p50', `${fmt(percentileSorted(latencies, 50))} µs`, impl === 'ours' ? '< 100 µs' : '', note]);
+      const spread = `${latencies.length} hand-overs; p90 ${fmt(percentileSorted(latencies, 90))} µs, p99 ${fmt(percentileSorted(latencies, 99))} µs`;
+      rows.push([impl, 'hand-over between processes, p50', `${fmt(percentileSorted(latencies, 50))} µs`, impl === 'ours' ? '< 100 µs' : '', spread]);
     }
     process.stdout.write(`| implementation | figure | value | target | note |\n|---|---|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`);
     process.stdout.write(`(${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, Node ${process.version})\n`);
