@@ -173,7 +173,7 @@ async function main(): Promise<void> {
       rows.push([impl, 'uncontended round trip', `${fmt(median(wall))} µs`, impl === 'ours' ? '<= 10 µs' : '', note]);
       if (rounds === 0) continue;
       const latencies = await handover(impl, dir, rounds);
-      const spread = `${latencies.length} hand-overs; p90 ${fmt(percentileSorted(latencies, 90))} µs, p99 ${fmt(percentileSorted(latencies, 99))} µs`;
+      const spread = `${latencies.length} hand-overs in ${2 * rounds} turns; p90 ${fmt(percentileSorted(latencies, 90))} µs, p99 ${fmt(percentileSorted(latencies, 99))} µs`;
       rows.push([impl, 'hand-over between processes, p50', `${fmt(percentileSorted(latencies, 50))} µs`, impl === 'ours' ? '< 100 µs' : '', spread]);
     }
     process.stdout.write(`| implementation | figure | value | target | note |\n|---|---|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`);
