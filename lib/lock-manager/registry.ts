@@ -38,7 +38,7 @@
  * @packageDocumentation
  */
 import * as fs from 'node:fs';
-import { LockPathError } from '../errors/errors';
+import { LockPathError, LockSystemError } from '../errors/errors';
 import { getConflict, setLock } from '../sys/fcntl';
 import { waitUntil } from '../sys/interrupt';
 import { withoutSignalHooks } from '../process-hooks/exit-hooks';
@@ -52,6 +52,8 @@ const NAME_AT = 32;
 /** Marks a file as a registry of this format, version 1. */
 export const MAGIC = Buffer.from('LKMGRv1\n', 'latin1');
 const META_BYTE = 0;
+/** How long a meta-lock wait may last before it is reported as a stall, in ms (it normally lasts microseconds). */
+const META_STALL_MS = 10_000;
 /**
  * Free units tolerated at the end of the file before a scan cuts them off. Safe under the
  * meta lock: every write without it (a release marking its slot free) lands inside a live
@@ -145,10 +147,17 @@ export class Registry {
     fs.closeSync(this.watchFd);
   }
 
-  /** Runs `fn` under the meta lock (blocking this thread briefly while another scan runs). */
+  /**
+   * Runs `fn` under the meta lock, blocking this thread briefly while another manager's scan
+   * runs. Throws {@link LockSystemError} (`ETIMEDOUT`) instead of hanging when the meta lock
+   * stays held for {@link META_STALL_MS}: only a process stopped inside a scan does that.
+   */
   locked<T>(fn: () => T): T {
     if (!setLock(this.holdFd, 'ofd', 'write', META_BYTE, 1)) {
-      withoutSignalHooks(() => waitUntil(this.holdFd, 'ofd', 'write', META_BYTE, 1, undefined, () => false));
+      const deadline = performance.now() + META_STALL_MS;
+      if (withoutSignalHooks(() => waitUntil(this.holdFd, 'ofd', 'write', META_BYTE, 1, deadline, () => false)) !== 'granted') {
+        throw new LockSystemError('fcntl(F_OFD_SETLKW)', 'ETIMEDOUT', `${this.path}: the registry meta lock stayed held for ${META_STALL_MS} ms (is a process stopped inside a scan?)`);
+      }
     }
     try {
       return fn();

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DeadlockError, InvalidArgumentError, LockClosedError, LockManager, LockPathError, LockTimeoutError, locks } from 'locksfile';
+import { DeadlockError, InvalidArgumentError, LockClosedError, LockManager, LockPathError, LocksFile, LockSystemError, LockTimeoutError, locks } from 'locksfile';
 import { ROOT } from '../helpers/paths';
 import { useScratchDir } from '../helpers/scratch';
 
@@ -393,6 +393,21 @@ describe('registry files', () => {
     expect(fs.readFileSync(long, 'utf8')).toBe('x'.repeat(1000));
   });
 });
+
+test('a registry whose meta lock stays held (a stopped process) fails after 10 s instead of hanging', async () => {
+  const a = manager('a');
+  expect(await a.query()).toEqual({ held: [], pending: [] });
+  // Another owner takes byte 0, the meta byte, the way a process stopped inside a scan would.
+  const stuck = new LocksFile(path.join(scratch(), 'ns.locks'));
+  stuck.acquireSync(0, { write: true });
+  const started = performance.now();
+  const err = await a.request('x', () => undefined).catch((e: unknown) => e);
+  stuck.close();
+  expect(err).toBeInstanceOf(LockSystemError);
+  expect((err as LockSystemError).errno).toBe('ETIMEDOUT');
+  expect(performance.now() - started).toBeGreaterThanOrEqual(9_900);
+  expect(await a.request('x', (lock) => lock?.name)).toBe('x');
+}, 30_000);
 
 describe('the default manager', () => {
   test('locks uses one registry per user (mode 0600, owned by this user) and works', async () => {
