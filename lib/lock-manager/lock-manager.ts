@@ -43,6 +43,12 @@ export interface LockManagerOptions {
   readonly clientId?: string;
 }
 
+/** Options of {@link LockManager.requestSync}: those of `request()` without `signal`, plus `timeout`. */
+export interface LockRequestSyncOptions extends Omit<LockRequestOptions, 'signal'> {
+  /** Give up after this many milliseconds (`LockTimeoutError`); `0` tries once; absent waits forever. */
+  readonly timeout?: number;
+}
+
 /** What step 1 decided. */
 type Outcome = 'granted' | 'unavailable' | 'queued';
 
@@ -139,7 +145,7 @@ export class LockManager implements LockManagerLike {
    * A steal of a lock held by `requestSync` is noticed only when `fn` returns.
    */
   requestSync<T>(name: string, fn: (lock: Lock | null) => T): T;
-  requestSync<T>(name: string, options: Omit<LockRequestOptions, 'signal'> & { readonly timeout?: number }, fn: (lock: Lock | null) => T): T;
+  requestSync<T>(name: string, options: LockRequestSyncOptions, fn: (lock: Lock | null) => T): T;
   requestSync<T>(name: string, optionsOrFn: object | ((lock: Lock | null) => T), maybeFn?: (lock: Lock | null) => T): T {
     const raw = typeof optionsOrFn === 'function' ? {} : toOptions(optionsOrFn);
     if (raw.signal !== undefined) throw new InvalidArgumentError('ERR_INVALID_ARG_VALUE', 'options.signal', 'is only supported by request()');
