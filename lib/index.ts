@@ -33,3 +33,6 @@ export type { ExitHandlerOptions, ShmLockOptions, ShmLockRequest, ShmTimeout } f
 export { ExitEvent } from './process-hooks/exit-event';
 export { waiterPool } from './wait/pool';
 export type { WaiterPoolView } from './wait/pool';
+export { LockManager, locks } from './lock-manager/lock-manager';
+export type { LockManagerOptions, LockRequestSyncOptions } from './lock-manager/lock-manager';
+export type { Lock, LockGrantedCallback, LockInfo, LockManagerLike, LockManagerSnapshot, LockMode, LockRequestOptions } from './lock-manager/types';
