@@ -160,7 +160,7 @@ export class PgLockManager extends EventEmitter implements LockManagerLike {
     const signal = how.signal;
     const aborted = new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
     const outcome = await runStoppable(session, `${mark}SELECT ${fn(mode, 'lock')}(${key})`, Promise.race([aborted, stop]), this.#state.side);
-    if (this.#state.lost !== undefined) throw this.#state.lost;
+    this.#state.assertUsable();
     if (signal?.aborted === true) {
       if (outcome.ok) await session.run(`SELECT ${fn(mode, 'unlock')}(${key})`);
       throw signal.reason;
