@@ -16,6 +16,9 @@ import * as path from 'node:path';
 /** Environment variable through which the jest global setup hands the URL to the tests. */
 export const PG_URL_ENV = 'LOCKSFILE_PG_URL';
 
+/** Optional parent directory for the clusters (default `os.tmpdir()`); `.ci/run` sets it to sweep leftovers. */
+export const PG_TMPDIR_ENV = 'LOCKSFILE_PG_TMPDIR';
+
 /** A running cluster. */
 export interface PgServer {
   /** `postgres://postgres@127.0.0.1:<port>/postgres` */
@@ -68,7 +71,7 @@ async function freePort(): Promise<number> {
 /** Starts a fresh cluster; throws with the server log when it cannot start. */
 export async function startPgServer(): Promise<PgServer> {
   const bin = binDir();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'locksfile-pg-'));
+  const dir = fs.mkdtempSync(path.join(process.env[PG_TMPDIR_ENV] ?? os.tmpdir(), 'locksfile-pg-'));
   fs.chmodSync(dir, 0o755);
   const dataDir = path.join(dir, 'data');
   const logFile = path.join(dir, 'server.log');
