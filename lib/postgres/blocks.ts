@@ -148,21 +148,33 @@ function lockCall(e: Entry, unlock: boolean, tryOnly: boolean): string {
 }
 
 /**
- * The SQL (one statement per step, sent in one round trip) for {@link acquireSteps}. With
- * `tryOnly`, a busy key raises `division_by_zero` (SQLSTATE 22012), which stops the script.
+ * The SQL for {@link acquireSteps}: a SELECT whose target list makes the calls left to right
+ * (PostgreSQL evaluates a plain SELECT's target list in order; one SELECT per 1000 calls), one
+ * round trip. With
+ * `tryOnly`, a busy key raises `division_by_zero` (SQLSTATE 22012), which stops the
+ * evaluation there. An empty list gives an empty string (nothing to send).
  */
 export function stepsSql(space: string, steps: readonly Step[], tryOnly: boolean): string {
-  return steps
-    .map(({ entry, unlock }) => {
+  return select(
+    steps.map(({ entry, unlock }) => {
       const call = `${lockCall(entry, unlock, tryOnly)}(${keySql(space, entry)})`;
-      return tryOnly && !unlock ? `SELECT 1 / ${call}::int;` : `SELECT ${call};`;
-    })
-    .join('\n');
+      return tryOnly && !unlock ? `1 / ${call}::int` : call;
+    }),
+  );
 }
 
 /** SQL unlocking each entry of `entries` once (an entry not held just yields false). */
 export function releaseSql(space: string, entries: Holdings): string {
-  return [...entries.values()].map((e) => `SELECT ${lockCall(e, true, false)}(${keySql(space, e)});`).join('\n');
+  return select([...entries.values()].map((e) => `${lockCall(e, true, false)}(${keySql(space, e)})`));
+}
+
+/** Calls per SELECT: a target list holds at most 1664 entries. */
+const CALLS_PER_SELECT = 1000;
+
+function select(calls: readonly string[]): string {
+  const statements: string[] = [];
+  for (let i = 0; i < calls.length; i += CALLS_PER_SELECT) statements.push(`SELECT ${calls.slice(i, i + CALLS_PER_SELECT).join(',\n  ')};`);
+  return statements.join('\n');
 }
 
 /** Every entry a lock step of `steps` takes that `from` lacks: what undoing a failed attempt unlocks. */

@@ -92,11 +92,12 @@ export class Session {
   }
 
   /**
-   * Runs `sql` (one or several statements, simple protocol). A failure that means the session
+   * Runs `sql` (one or several statements, simple protocol; nothing for ''). A failure that means the session
    * is gone marks it lost and rejects with {@link LockLostError}; SQL errors reject as they came.
    */
   async run(sql: string): Promise<QueryResult[]> {
     if (this.#lost !== undefined) throw this.#lost;
+    if (sql.length === 0) return [];
     try {
       const result = await this.client.query(sql);
       return Array.isArray(result) ? (result as QueryResult[]) : [result];
