@@ -161,12 +161,12 @@ export class PgLockManager extends EventEmitter implements LockManagerLike {
     const aborted = new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
     const outcome = await runStoppable(session, `${mark}SELECT ${fn(mode, 'lock')}(${key})`, Promise.race([aborted, stop]), this.#state.side);
     this.#state.assertUsable();
-    if (signal?.aborted === true) {
-      if (outcome.ok) await session.run(`SELECT ${fn(mode, 'unlock')}(${key})`);
-      throw signal.reason;
-    }
-    if (!outcome.ok) throw outcome.error;
-    return true;
+    if (outcome.ok && signal?.aborted !== true) return true;
+    // Not wanted, or cancelled: a cancel can also land after the function took the lock
+    // (the statement then fails, the session-level lock stays), so unlock in every case.
+    await session.run(`SELECT ${fn(mode, 'unlock')}(${key})`);
+    if (signal?.aborted === true) throw signal.reason;
+    throw (outcome as { error: unknown }).error;
   }
 
   /**

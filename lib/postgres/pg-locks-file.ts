@@ -64,6 +64,8 @@ class AcquireJob {
     readonly opts: Acquire,
     private readonly resolve: (value: boolean) => void,
     private readonly reject: (error: Error) => void,
+    /** Runs once, just before the caller gets its answer (timers, listeners, queue entry). */
+    private readonly cleanup: () => void,
   ) {}
 
   /** Starts an attempt: a fresh {@link stop} (a preempted job runs again after the release). */
@@ -79,6 +81,7 @@ class AcquireJob {
   answer(value: boolean | Error): void {
     if (this.answered) return;
     this.answered = true;
+    this.cleanup();
     if (value instanceof Error) this.reject(value);
     else this.resolve(value);
   }
@@ -192,22 +195,16 @@ export class PgLocksFile extends EventEmitter {
     const signal = opts.signal;
     if (signal?.aborted === true) return Promise.reject(abortError(signal));
     return new Promise<boolean>((resolve, reject) => {
-      const job = new AcquireJob(range, opts, resolve, reject);
-      const timer = opts.timeout === undefined || opts.timeout === 0 || !opts.blocking ? undefined : setTimeout(() => job.abandon('timeout'), opts.timeout);
+      let timer: NodeJS.Timeout | undefined;
       const onAbort = (): void => job.abandon(abortError(signal as AbortSignal));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const cleanup = (): void => {
+      const job: AcquireJob = new AcquireJob(range, opts, resolve, reject, () => {
         if (timer !== undefined) clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         const at = this.#acquires.indexOf(job);
         if (at >= 0) this.#acquires.splice(at, 1);
-      };
-      // Whoever answers the job (grant, failure, or abandonment while queued) cleans up.
-      const answer = job.answer.bind(job);
-      job.answer = (value) => {
-        cleanup();
-        answer(value);
-      };
+      });
+      if (opts.blocking && opts.timeout !== undefined && opts.timeout > 0) timer = setTimeout(() => job.abandon('timeout'), opts.timeout);
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.#acquires.push(job);
       this.#pump();
     });

@@ -133,6 +133,35 @@ test('signal cancels the server-side wait: the request leaves the queue and noth
   expect(await a.query()).toEqual({ held: [], pending: [] });
 });
 
+test('an abort racing the grant: the callback runs and the lock is released, or nothing is held', async () => {
+  const [a, b] = (await managers(2)) as [PgLockManager, PgLockManager];
+  for (let round = 0; round < 30; round++) {
+    const release = latch();
+    const held = a.request('race', () => release.promise);
+    await pendingCount(a, 0);
+    const ac = new AbortController();
+    let ran = false;
+    const waiting = b.request('race', { signal: ac.signal }, () => {
+      ran = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5 + (round % 7)));
+    release.open();
+    await new Promise((resolve) => setTimeout(resolve, round % 3));
+    ac.abort(new Error('late'));
+    await held;
+    const outcome = await waiting.then(
+      () => 'granted',
+      (err: Error) => err.message,
+    );
+    expect(outcome).toBe(ran ? 'granted' : 'late');
+    expect(await a.query()).toEqual({ held: [], pending: [] });
+    const { rows } = await admin.query(
+      "SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND a.application_name LIKE 'locksfile-lm:client-%'",
+    );
+    expect(rows[0]?.n).toBe(0);
+  }
+});
+
 test('waiters are granted in the order they queued (FIFO)', async () => {
   const ms = await managers(5);
   const [holder, ...waiters] = ms as [PgLockManager, ...PgLockManager[]];

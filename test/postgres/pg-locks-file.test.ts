@@ -198,6 +198,23 @@ describe('cancellation: the server-side wait ends and nothing stays held', () =>
   });
 });
 
+test('a timeout racing the grant: either held, or nothing of it stays on the server', async () => {
+  const [a, b] = await pair();
+  for (let round = 0; round < 30; round++) {
+    await a.acquire([0, 300], { write: true });
+    const waiting = b.acquire([200, 200], { write: true, timeout: 20 + (round % 10) });
+    await new Promise((resolve) => setTimeout(resolve, 15 + (round % 7)));
+    await a.release();
+    const got = await waiting;
+    if (got) {
+      expect(b.held()).toEqual([{ start: 200, count: 200, write: true }]);
+      await b.release();
+    }
+    expect(b.held()).toEqual([]);
+    expect(await entriesOf(b.pid)).toBe(0);
+  }
+});
+
 test('random workload of two owners agrees with a brute-force model', async () => {
   const seed = freshSeed();
   const rnd = new Random(seed);
