@@ -6,7 +6,7 @@
  */
 import { Client } from 'pg';
 import { PgLocksFile } from 'locksfile/postgres';
-import { InvalidArgumentError, LockAbortError, LockBusyError, LockCanceledError, LockClosedError, LockTimeoutError } from 'locksfile';
+import { DeadlockError, InvalidArgumentError, LockAbortError, LockBusyError, LockCanceledError, LockClosedError, LockTimeoutError } from 'locksfile';
 import { PG_URL_ENV } from '../helpers/pg-server';
 import { freshSeed, Random } from '../helpers/random';
 
@@ -95,8 +95,8 @@ describe('interval semantics', () => {
 
   test('[0, 1_000_000) on a default server: few lock entries, excludes every index of it', async () => {
     const [a, b] = await pair();
-    const { rows } = await admin.query<{ max_locks_per_transaction: string }>('SHOW max_locks_per_transaction');
-    expect(rows[0]?.max_locks_per_transaction).toBe('64');
+    const setting = async (name: string): Promise<string | undefined> => (await admin.query<{ setting: string }>('SELECT setting FROM pg_settings WHERE name = $1', [name])).rows[0]?.setting;
+    expect([await setting('max_locks_per_transaction'), await setting('max_connections')]).toEqual(['64', '100']);
     expect(await a.acquire([0, 1_000_000], { write: true })).toBe(true);
     // 25 canonical blocks of 16^L plus one intention key per level above them.
     expect(await entriesOf(a.pid)).toBeLessThanOrEqual(40);
@@ -196,6 +196,27 @@ describe('cancellation: the server-side wait ends and nothing stays held', () =>
     expect(await waiting).toBe(true);
     expect(b.held()).toEqual([{ start: 1, count: 1, write: true }]);
   });
+});
+
+test('two upgrades that wait for each other: the server finds the deadlock, one gets DeadlockError', async () => {
+  const [a, b] = await pair();
+  await a.acquire([0, 10]);
+  await b.acquire([0, 10]);
+  const up = [a, b].map((o, i) =>
+    o.acquire([0, 10], { write: true, timeout: 30_000 }).then(
+      (value: unknown) => ({ i, value }),
+      (value: unknown) => ({ i, value }),
+    ),
+  );
+  const first = await Promise.race(up);
+  expect(first.value).toBeInstanceOf(DeadlockError);
+  const loser = first.i === 0 ? a : b;
+  const winner = first.i === 0 ? b : a;
+  // The refused upgrade left its read lock: the other upgrade is granted once it goes.
+  expect(loser.held()).toEqual([{ start: 0, count: 10, write: false }]);
+  await loser.release();
+  expect((await up[1 - first.i])?.value).toBe(true);
+  expect(winner.held()).toEqual([{ start: 0, count: 10, write: true }]);
 });
 
 test('a timeout racing the grant: either held, or nothing of it stays on the server', async () => {
