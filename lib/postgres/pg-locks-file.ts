@@ -14,17 +14,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import {
-  DeadlockError,
-  LockAbortError,
-  LockBusyError,
-  LockCanceledError,
-  LockClosedError,
-  type LockError,
-  type LockLostError,
-  LockSystemError,
-  LockTimeoutError,
-} from '../errors/errors';
+import { DeadlockError, LockCanceledError, LockClosedError, type LockError, type LockLostError, LockSystemError } from '../errors/errors';
+import { abortError, describeRange, notAcquired } from '../errors/acquire-error';
 import { type Acquire, type AcquireOptions, type LockSpec, type Range, toAcquire, toBoolean, toFunction, toOptions, toRange, toString } from '../args/spec';
 import { IntervalSet } from '../ranges/interval-set';
 import type { HeldRange, Holder, LockHandle } from '../locks-file/locks-file';
@@ -226,7 +217,7 @@ export class PgLocksFile extends EventEmitter {
     const start = range?.start ?? 0;
     const end = range === undefined ? Number.MAX_SAFE_INTEGER : range.start + range.count;
     for (const job of [...this.#acquires]) {
-      if (job.overlaps(start, end)) job.abandon(new LockCanceledError(`acquire of ${describe(job.range)} cancelled by release of an overlapping range`));
+      if (job.overlaps(start, end)) job.abandon(new LockCanceledError(`acquire of ${describeRange(job.range)} cancelled by release of an overlapping range`));
     }
     return new Promise<void>((resolve, reject) => {
       this.#releases.push({ range, done: (error) => (error === undefined ? resolve() : reject(error)) });
@@ -363,7 +354,7 @@ export class PgLocksFile extends EventEmitter {
     try {
       await this.#session.run(`${stepsSql(this.space, acquireSteps(this.#holdings, to), false)}\n${releaseSql(this.space, minus(this.#holdings, to))}`);
       this.#commit(next, to);
-      this.#log(`released ${rel.range === undefined ? 'everything' : describe(rel.range)}`);
+      this.#log(`released ${rel.range === undefined ? 'everything' : describeRange(rel.range)}`);
       rel.done();
     } catch (err) {
       rel.done(this.#toError(err));
@@ -389,7 +380,7 @@ export class PgLocksFile extends EventEmitter {
         // Granted: drop what the conversion replaced, then record.
         await this.#session.run(releaseSql(this.space, minus(from, to)));
         this.#commit(next, to);
-        this.#log(`acquired ${describe(range, opts.write)}`);
+        this.#log(`acquired ${describeRange(range, opts.write)}`);
         job.answer(true);
         return;
       }
@@ -400,7 +391,7 @@ export class PgLocksFile extends EventEmitter {
       if (job.reason !== undefined) return;
       const code = sqlState(outcome.ok ? undefined : outcome.error);
       if (code === '22012') return job.answer(false);
-      if (code === '40P01') return job.answer(new DeadlockError(`${describe(range, opts.write)}: the server detected a deadlock; not acquired`));
+      if (code === '40P01') return job.answer(new DeadlockError(`${describeRange(range, opts.write)}: the server detected a deadlock; not acquired`));
       job.answer(this.#toError(outcome.ok ? undefined : outcome.error));
     } catch (err) {
       job.answer(this.#toError(err));
@@ -436,18 +427,4 @@ function minus(a: Holdings, b: Holdings): Holdings {
   const out: Holdings = new Map();
   for (const [id, e] of a) if (!b.has(id)) out.set(id, e);
   return out;
-}
-
-function describe(range: Range, write?: boolean): string {
-  const mode = write === undefined ? '' : write ? ' write' : ' read';
-  return `[${range.start}, ${range.start + range.count})${mode}`;
-}
-
-function notAcquired(range: Range, opts: Acquire): LockError {
-  if (!opts.blocking || opts.timeout === 0) return new LockBusyError(`${describe(range, opts.write)} is held by another owner`);
-  return new LockTimeoutError(`${describe(range, opts.write)} not acquired within ${opts.timeout} ms`);
-}
-
-function abortError(signal: AbortSignal): LockAbortError {
-  return new LockAbortError('The lock acquire was aborted', signal.reason);
 }
