@@ -128,10 +128,16 @@ export class PgLockManager extends EventEmitter implements LockManagerLike {
         return await (callback as LockGrantedCallback<T>)(null);
       }
       const lock: Lock = { name: lockName, mode };
-      const result = await Promise.race([Promise.resolve((callback as LockGrantedCallback<T>)(lock)), stop.then((error) => Promise.reject(error))]);
-      const [unlocked] = await session.run(`SELECT ${fn(mode, 'unlock')}(${this.#key(lockName)}) AS ok`);
-      reusable = unlocked?.rows[0]?.ok === true;
-      return result;
+      const ran = (async () => (callback as LockGrantedCallback<T>)(lock))();
+      try {
+        return await Promise.race([ran, stop.then((error) => Promise.reject(error))]);
+      } finally {
+        // Released when the callback settles, whether it returned, threw or rejected.
+        if (session.lost === undefined && !this.#state.closed) {
+          const [unlocked] = await session.run(`SELECT ${fn(mode, 'unlock')}(${this.#key(lockName)}) AS ok`);
+          reusable = unlocked?.rows[0]?.ok === true;
+        }
+      }
     } finally {
       this.#stops.delete(stopped);
       this.#checkin(session, reusable);

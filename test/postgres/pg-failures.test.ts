@@ -87,8 +87,15 @@ test('server restart mid-hold: lost, no silent reconnect; a new owner works afte
     locks.on('lost', () => lost.push('file'));
     manager.on('lost', () => lost.push('manager'));
     await locks.acquire([0, 1000], { write: true });
-    const inside = manager.request('held', () => new Promise(() => undefined)).catch((err: unknown) => err);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    let entered!: () => void;
+    const holding = new Promise<void>((resolve) => (entered = resolve));
+    const inside = manager
+      .request('held', () => {
+        entered();
+        return new Promise(() => undefined);
+      })
+      .catch((err: unknown) => err);
+    await holding;
     server.restart();
     expect(await inside).toBeInstanceOf(LockLostError);
     const deadline = Date.now() + 5000;
