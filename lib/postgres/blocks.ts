@@ -48,7 +48,7 @@ export interface Entry {
 export type Holdings = Map<string, Entry>;
 
 /** Identity of an entry (mode included: PostgreSQL counts shared and exclusive separately). */
-export function entryId(e: Entry): string {
+function entryId(e: Entry): string {
   return `${e.level}/${e.block}/${e.kind}/${e.exclusive ? 'x' : 's'}`;
 }
 

@@ -36,6 +36,7 @@ export class OwnerState {
     return this.#lost;
   }
 
+  /** True once {@link closeSide} ran (the facade was closed). */
   get closed(): boolean {
     return this.#closed;
   }

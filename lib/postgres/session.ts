@@ -49,7 +49,7 @@ export class Session {
   readonly #onLost: (error: LockLostError) => void;
 
   private constructor(
-    readonly client: Client,
+    private readonly client: Client,
     /** The server process (backend) id: what `pg_locks.pid` shows for this session. */
     readonly pid: number,
     onLost: (error: LockLostError) => void,
