@@ -236,6 +236,32 @@ test('a timeout racing the grant: either held, or nothing of it stays on the ser
   }
 });
 
+test('waiters queued in a known order are granted in that order (FIFO), with the logger told', async () => {
+  const space = `fifo-${process.pid}`;
+  const lines: string[] = [];
+  const log = (m: string): void => void lines.push(m);
+  const holder = await PgLocksFile.connect(url, { space, id: 'holder', logger: { debug: log, info: log, warn: log, error: log } });
+  open.push(holder);
+  await holder.acquire([0, 64], { write: true });
+  expect(lines.some((l) => l.includes('[holder] acquired [0, 64) write'))).toBe(true);
+  const order: number[] = [];
+  const waits: Array<Promise<void>> = [];
+  for (let i = 0; i < 4; i++) {
+    const w = await owner(space);
+    waits.push(
+      w.acquire(i === 1 ? [10, 5] : 12, { write: i !== 2 }).then(async (ok) => {
+        expect(ok).toBe(true);
+        order.push(i);
+        await w.release();
+      }),
+    );
+    await waitForLockWait(w.pid);
+  }
+  await holder.release();
+  await Promise.all(waits);
+  expect(order).toEqual([0, 1, 2, 3]);
+});
+
 test('random workload of two owners agrees with a brute-force model', async () => {
   const seed = freshSeed();
   const rnd = new Random(seed);
