@@ -120,20 +120,29 @@ export function acquireSteps(from: Holdings, to: Holdings): Step[] {
     before();
     steps.push({ entry: e, unlock: true });
   };
-  for (const e of wanted) {
-    const take = (): void => {
-      steps.push({ entry: e, unlock: false });
-    };
-    if (e.kind === 'g' && e.level > 0) {
+  // One block at a time (wanted is sorted, so a block's entries are adjacent).
+  for (let i = 0; i < wanted.length; ) {
+    const first = wanted[i] as Entry;
+    const group: Entry[] = [];
+    for (; i < wanted.length && (wanted[i] as Entry).level === first.level && (wanted[i] as Entry).block === first.block; i++) group.push(wanted[i] as Entry);
+    const whole = group.find((e) => e.kind === 'g');
+    const parts = group.filter((e) => e.kind !== 'g');
+    if (whole !== undefined) {
       // A whole block: hold the gate, then wait once for the part-holders inside to leave.
-      take();
-      if (e.exclusive) momentary({ ...e, kind: 'r', exclusive: true }, () => undefined);
-      momentary({ ...e, kind: 'w', exclusive: true }, () => undefined);
-    } else if (e.kind === 'g') {
-      take();
-    } else {
-      // An intention: enter through the gate (exclusive for writers: it waits out whole readers).
-      momentary({ ...e, kind: 'g', exclusive: e.kind === 'w' }, take);
+      steps.push({ entry: whole, unlock: false });
+      if (whole.level > 0) {
+        if (whole.exclusive) momentary({ ...whole, kind: 'r', exclusive: true }, () => undefined);
+        momentary({ ...whole, kind: 'w', exclusive: true }, () => undefined);
+      }
+    }
+    if (parts.length > 0) {
+      // Intentions enter through the gate, held for the instant of taking them (exclusive when
+      // a writer enters: it waits out whole-block readers); one gate for both, so that the
+      // keys are still taken in the global order g < r < w.
+      const gate: Entry = { level: first.level, block: first.block, kind: 'g', exclusive: parts.some((e) => e.kind === 'w') };
+      momentary(gate, () => {
+        for (const e of parts) steps.push({ entry: e, unlock: false });
+      });
     }
   }
   return steps;

@@ -3,7 +3,8 @@
  * blocks tile the interval exactly, and the number of advisory keys an interval holds stays
  * within the README's bound, whatever its count.
  */
-import { canonicalBlocks, holdingsOf, TOP_LEVEL } from '../../lib/postgres/blocks';
+import { acquireSteps, canonicalBlocks, holdingsOf, TOP_LEVEL } from '../../lib/postgres/blocks';
+import { IntervalSet } from '../../lib/ranges/interval-set';
 import { freshSeed, Random } from '../helpers/random';
 
 /** README bound: at most 30 blocks per level the interval spans, plus one intention key per level above. */
@@ -46,4 +47,32 @@ test('keys held per interval stay within 30 per level + 2 intentions per level a
   }
   expect(holdingsOf([{ start: 0, end: 1_000_000, write: true }]).size).toBeLessThanOrEqual(40);
   expect(holdingsOf([{ start: 42, end: 43, write: false }]).size).toBe(TOP_LEVEL + 1);
+});
+
+test('every change of holdings takes its keys in the one global order (no deadlock between requests)', () => {
+  const seed = freshSeed();
+  const rnd = new Random(seed);
+  const rank = (e: { level: number; block: number; kind: string }): [number, number, number] => [-e.level, e.block, 'grw'.indexOf(e.kind)];
+  const before = (a: [number, number, number], b: [number, number, number]): boolean => a[0] < b[0] || (a[0] === b[0] && (a[1] < b[1] || (a[1] === b[1] && a[2] < b[2])));
+  for (let round = 0; round < 300; round++) {
+    const held = new IntervalSet();
+    for (let k = rnd.int(4); k > 0; k--) {
+      const start = rnd.int(600);
+      held.set(start, start + 1 + rnd.int(300), rnd.chance(0.5));
+    }
+    const from = holdingsOf(held.segments());
+    // A conversion in the middle of a held range: new read and write parts under one block.
+    const start = rnd.int(600);
+    held.set(start, start + 1 + rnd.int(300), rnd.chance(0.5));
+    const steps = acquireSteps(from, holdingsOf(held.segments())).filter((step) => !step.unlock);
+    for (let j = 1; j < steps.length; j++) {
+      const a = rank((steps[j - 1] as (typeof steps)[number]).entry);
+      const b = rank((steps[j] as (typeof steps)[number]).entry);
+      if (before(b, a)) throw new Error(`seed ${seed} round ${round}: key ${b.join('/')} taken after ${a.join('/')}`);
+    }
+  }
+  // The case that once broke the order: read and write parts entering one block together.
+  const mixed = acquireSteps(new Map(), holdingsOf([{ start: 0, end: 1, write: false }, { start: 1, end: 2, write: true }]));
+  const level1 = mixed.filter((s) => s.entry.level === 1).map((s) => `${s.unlock ? 'un' : ''}${s.entry.kind}${s.entry.exclusive ? 'X' : 'S'}`);
+  expect(level1).toEqual(['gX', 'rS', 'wS', 'ungX']);
 });
