@@ -352,7 +352,10 @@ export class PgLocksFile extends EventEmitter {
     }
     const to = holdingsOf(next.segments());
     try {
-      await this.#session.run(`${stepsSql(this.space, acquireSteps(this.#holdings, to), false)}\n${releaseSql(this.space, minus(this.#holdings, to))}`);
+      // Splitting a block takes its finer keys first (never waits: this owner holds the block).
+      const take = stepsSql(this.space, acquireSteps(this.#holdings, to), false);
+      const drop = releaseSql(this.space, minus(this.#holdings, to));
+      await this.#session.run([take, drop].filter((sql) => sql.length > 0).join('\n'));
       this.#commit(next, to);
       this.#log(`released ${rel.range === undefined ? 'everything' : describeRange(rel.range)}`);
       rel.done();
