@@ -164,8 +164,11 @@ export class PgLockManager extends EventEmitter implements LockManagerLike {
       }
     }
     const signal = how.signal;
-    const aborted = new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+    let onAbort: () => void = () => undefined;
+    const aborted = new Promise<void>((resolve) => (onAbort = resolve));
+    signal?.addEventListener('abort', onAbort, { once: true });
     const outcome = await runStoppable(session, `${mark}SELECT ${fn(mode, 'lock')}(${key})`, Promise.race([aborted, stop]), this.#state.side);
+    signal?.removeEventListener('abort', onAbort);
     this.#state.assertUsable();
     if (outcome.ok && signal?.aborted !== true) return true;
     // Not wanted, or cancelled: a cancel can also land after the function took the lock

@@ -3,6 +3,7 @@
  * modes, ifAvailable, query() across clients, signal cancelling the server-side wait,
  * steal, and FIFO grants in the server's queue order.
  */
+import { getEventListeners } from 'node:events';
 import { Client } from 'pg';
 import { PgLockManager } from 'locksfile/postgres';
 import { LockClosedError, LockLostError } from 'locksfile';
@@ -123,6 +124,13 @@ test('a callback that throws: the request rejects with its error, after the lock
   expect(await b.request('t', { ifAvailable: true }, (lock) => lock?.name)).toBe('t');
   await expect(a.request('t', () => Promise.reject(boom))).rejects.toBe(boom);
   expect(await b.request('t', { ifAvailable: true }, (lock) => lock?.name)).toBe('t');
+});
+
+test('a signal that never aborts keeps no listener after the request', async () => {
+  const [m] = (await managers(1)) as [PgLockManager];
+  const ac = new AbortController();
+  for (let i = 0; i < 3; i++) expect(await m.request('listen', { signal: ac.signal }, () => i)).toBe(i);
+  expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
 });
 
 test('two requests of one manager exclude each other', async () => {

@@ -4,6 +4,7 @@
  * handles, probe, cancellation (nothing stays held), the 1,000,000-index interval on a
  * default server, and a seeded random workload checked against a brute-force model.
  */
+import { getEventListeners } from 'node:events';
 import { Client } from 'pg';
 import { PgLocksFile } from 'locksfile/postgres';
 import { DeadlockError, InvalidArgumentError, LockAbortError, LockBusyError, LockCanceledError, LockClosedError, LockTimeoutError } from 'locksfile';
@@ -121,7 +122,9 @@ describe('handles, probe, errors', () => {
       await expect(b.lock(5, { timeout: 50 })).rejects.toBeInstanceOf(LockTimeoutError);
     }
     expect(a.held()).toEqual([]);
-    expect(await b.withLock(5, { write: true }, () => 'ran')).toBe('ran');
+    const ac = new AbortController();
+    expect(await b.withLock(5, { write: true, signal: ac.signal, timeout: 10_000 }, () => 'ran')).toBe('ran');
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
     expect(b.held()).toEqual([]);
     const h = await b.lock(3);
     h.release();
