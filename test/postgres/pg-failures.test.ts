@@ -154,6 +154,12 @@ test("network cut: 'lost' and LockLostError, and the server frees the locks for 
   }
 });
 
+test('after close() no session is left: the process exits on its own', async () => {
+  const child = spawnNode(fixture('pg-exit'), [url]);
+  await child.takeLine((l) => l === 'closed');
+  expect(await child.waitExit(10_000)).toEqual({ code: 0, signal: null });
+});
+
 describe.each(['file', 'manager'] as const)('counter row under a write lock (%s)', (mode) => {
   test('4 processes x 500 increments come out exact', async () => {
     await admin.query('CREATE TABLE IF NOT EXISTS locksfile_counter (id int PRIMARY KEY, n int NOT NULL)');
