@@ -226,6 +226,11 @@ export class PgLockManager extends EventEmitter implements LockManagerLike {
 
   async #checkout(): Promise<Session> {
     const session = this.#idle.pop() ?? (await Session.open(this.#state.config, this.#state.markLost));
+    if (this.#state.closed || this.#state.lost !== undefined) {
+      // Closed or lost while connecting: nobody else would end this session.
+      await session.close();
+      this.#state.assertUsable();
+    }
     this.#busy.add(session);
     return session;
   }
