@@ -47,6 +47,13 @@ function notSupported(message: string): DOMException {
   return new DOMException(message, 'NotSupportedError');
 }
 
+/** `'lost'`: emitted once when a session of this owner died (the `LockLostError` every later call rejects with). */
+export interface PgLockManager {
+  on(event: 'lost', listener: (error: LockLostError) => void): this;
+  once(event: 'lost', listener: (error: LockLostError) => void): this;
+  off(event: 'lost', listener: (error: LockLostError) => void): this;
+}
+
 /** The Web Locks `LockManager` on PostgreSQL. See the module documentation. */
 export class PgLockManager extends EventEmitter implements LockManagerLike {
   /** The id this manager reports in `query()` entries. */
