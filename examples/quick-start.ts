@@ -25,13 +25,18 @@ show('read lock 0');
 lf.acquireSync([1, 3], { write: true });
 show('write locks 1-3');
 
+// Acquiring over our own locks converts them (the last acquire wins): here 2 -> read.
+lf.acquireSync(2);
+show('lock 2 converted to read');
+
 {
-  // A block-scoped lock: acquiring over our own write lock converts it (here: 2 -> read).
-  using _lock = lf.lockSync(2);
-  show('inside `using`: lock 2 converted to read');
+  // A block-scoped lock is a handle: its own scope, which excludes this instance's other
+  // locks like another owner would (a handle on 1-3 would throw LockBusyError here).
+  using _lock = lf.lockSync(5, { write: true });
+  show('inside `using`: handle on 5');
 }
-// Leaving the block released exactly what the handle covered (lock 2).
-show('after the block: 2 released');
+// Leaving the block released exactly what the handle covered (lock 5).
+show('after the block: 5 released');
 
 // Don't wait: false when another owner holds a conflicting lock.
 const free = lf.acquireSync(10, { write: true, blocking: false });
@@ -45,8 +50,8 @@ console.log(`read locks 20-24 within 100 ms: ${inTime ? 'acquired' : 'timed out'
 console.log(`probe write 0-99: ${JSON.stringify(lf.probe([0, 100], { write: true }))}`);
 
 lf.release(0); // release lock 0
-lf.release([3, 997]); // release everything from 3 to 999 that we hold
-show('after releasing 0 and 3-999');
+lf.release([2, 998]); // release everything from 2 to 999 that we hold
+show('after releasing 0 and 2-999');
 lf.release(); // release everything
 show('after release()');
 

@@ -51,8 +51,10 @@ test('quick-start runs through every step and ends holding nothing', async () =>
   const lines = await output(spawnNode(example('quick-start'), [path.join(scratch(), 'qs.lock')]));
   expect(lines).toContain('write lock 10 without waiting: acquired');
   expect(lines).toContain('probe write 0-99: null');
-  expect(lines.find((l) => l.startsWith('inside `using`'))).toContain('{"start":2,"count":1,"write":false}');
-  expect(lines.find((l) => l.startsWith('after releasing 0 and 3-999'))).toMatch(/held: \[\{"start":1,"count":1,"write":true\}\]$/);
+  expect(lines.find((l) => l.startsWith('lock 2 converted to read'))).toContain('{"start":2,"count":1,"write":false}');
+  expect(lines.find((l) => l.startsWith('inside `using`'))).toContain('{"start":5,"count":1,"write":true}');
+  expect(lines.find((l) => l.startsWith('after the block'))).not.toContain('"start":5');
+  expect(lines.find((l) => l.startsWith('after releasing 0 and 2-999'))).toMatch(/held: \[\{"start":1,"count":1,"write":true\}\]$/);
   expect(lines[lines.length - 1]).toMatch(/^after release\(\) +held: \[\]$/);
 });
 

@@ -318,11 +318,15 @@ describe('lock(), withLock() and await using', () => {
     await expect(a.withLock(1, { write: true }, async () => Promise.reject(new Error('async failure')))).rejects.toThrow('async failure');
     expect(a.held()).toEqual([]);
     expect(c.probe([0, 5], { write: true })).toBeNull();
+    // withLock is its own scope: the owner scope's read lock on 9 excludes its write until released.
     a.acquireSync(9);
-    await a.withLock(9, { write: true }, async () => {
-      await turn(1);
-    });
-    expect(a.held()).toEqual([]); // withLock releases its whole range, even one held before
+    const inner = track(a.withLock(9, { write: true }, () => a.held()));
+    await turn(20);
+    expect(inner.state()).toBe('pending');
+    a.release(9);
+    await within(inner.done, 'withLock after the owner scope released 9');
+    expect(inner.value()).toEqual([seg(9, 1, W)]);
+    expect(a.held()).toEqual([]);
   });
 
   test('withLock waits for the lock and runs the function only once it is held', async () => {

@@ -1,0 +1,173 @@
+/**
+ * How one request of a `LocksFile` gets its range: the internal acquire behind every public
+ * call, sync or async.
+ *
+ * Rules kept here:
+ * - Another scope of the same instance in the way: an async request queues behind it (see
+ *   `request-queue.ts`); a sync request cannot wait for its own thread and throws
+ *   {@link LockBusyError} at once (or answers busy when it was non-blocking).
+ * - Atomic grants, no hold-and-wait: the range is taken by one non-blocking set of the whole
+ *   range, which the kernel grants entirely or not at all. A blocking request waits in the
+ *   kernel without keeping anything it did not hold before: it waits for the whole range, or,
+ *   for a read over the owner's own write locks (which a granted wait would convert), for the
+ *   one part where another owner is in the way; once that part is granted the whole range is
+ *   tried again in one set, and when that fails the part is given back before the next wait.
+ * - A grant only counts on the file that is at the path now (see `OwnerFile.isCurrent`).
+ * - A sync wait has one deadline, computed once, however often it retries.
+ *
+ * @packageDocumentation
+ */
+import type { Acquire, Range } from '../args/spec';
+import { LockBusyError, LockSystemError } from '../errors/errors';
+import { withoutSignalHooks } from '../process-hooks/exit-hooks';
+import type { OwnerFile } from './owner-file';
+import type { OwnerLocks, Scope } from './owner-locks';
+import { type Outcome, Request, RequestQueue, RequestState, type Runner } from './request-queue';
+
+/** Drives requests of one instance through its file, its lock table and its queue. */
+export class Acquirer implements Runner {
+  readonly queue = new RequestQueue(this);
+
+  constructor(
+    private readonly file: OwnerFile,
+    private readonly locks: OwnerLocks,
+    private readonly debug: ((message: string) => void) | undefined,
+  ) {}
+
+  /** The sync acquire: blocks this thread while another owner is in the way. */
+  acquireSync(scope: Scope, range: Range, opts: Omit<Acquire, 'signal'>): Outcome {
+    const end = range.start + range.count;
+    if (this.queue.overlaps(range.start, end)) {
+      throw new LockBusyError(`${describeRange(range)} overlaps an async acquire of this instance that is still in flight`);
+    }
+    if (this.locks.blocks(scope, range.start, end, opts.write)) {
+      const answer = noWait(opts);
+      if (answer !== undefined) return answer;
+      throw new LockBusyError(`${describeRange(range, opts.write)} conflicts with a lock another scope of this instance holds; a sync call cannot wait for its own thread`);
+    }
+    const deadline = opts.timeout === undefined ? undefined : performance.now() + opts.timeout;
+    for (;;) {
+      if (this.#take(scope, range, opts.write, 0)) return 'granted';
+      const answer = noWait(opts);
+      if (answer !== undefined) return answer;
+      // Granted here means held in the kernel; the next #take confirms it on the current file.
+      if (!withoutSignalHooks(() => this.file.waitSync(opts.write, range.start, range.count, deadline))) return 'timeout';
+    }
+  }
+
+  /**
+   * The async acquire: answers through `finish`, at once when nothing is in the way (then
+   * without queueing anything). A request that may not wait (`blocking: false`,
+   * `timeout: 0`) also answers at once when another request or scope of this instance is in
+   * the way: it cannot have the range now.
+   */
+  acquire(scope: Scope, range: Range, opts: Acquire, finish: (outcome: Outcome) => void): void {
+    const end = range.start + range.count;
+    const answer = noWait(opts);
+    if (!this.queue.overlaps(range.start, end) && !this.locks.blocks(scope, range.start, end, opts.write)) {
+      try {
+        if (this.#take(scope, range, opts.write, 0)) return finish('granted');
+        if (answer !== undefined) return finish(answer);
+      } catch (err) {
+        return finish(err as Error);
+      }
+    } else if (answer !== undefined) {
+      return finish(answer);
+    }
+    this.queue.add(new Request(scope, range.start, range.count, opts.write, opts.timeout, opts.signal, finish));
+  }
+
+  ready(request: Request): boolean {
+    return !this.locks.blocks(request.scope, request.start, request.end, request.write);
+  }
+
+  run(request: Request): void {
+    void this.#run(request);
+  }
+
+  async #run(r: Request): Promise<void> {
+    /** A part a kernel wait of this request may have taken, until it is recorded or given back. */
+    let taken: Range | undefined;
+    try {
+      for (;;) {
+        if (this.#take(r.scope, r, r.write, 1)) return this.queue.settle(r, 'granted');
+        const part = this.#waitPart(r);
+        if (part === undefined) continue; // the conflict went away meanwhile
+        taken = part;
+        r.ticket = this.file.waitAsync(r.write, part.start, part.count);
+        const end = await r.ticket.done;
+        r.ticket = undefined;
+        if (r.state === RequestState.Cancelling) {
+          this.#giveBack(part);
+          return this.queue.settle(r, r.reason ?? 'timeout');
+        }
+        if (end === 'stopped') throw new LockSystemError('fcntl(F_SETLKW)', 'EINTR', 'the lock wait stopped without being cancelled');
+        // The part is held now. The whole range in one set, or the part goes back before the next wait.
+        if (this.#take(r.scope, r, r.write, 1)) return this.queue.settle(r, 'granted');
+        this.#giveBack(part);
+        taken = undefined;
+      }
+    } catch (err) {
+      if (taken !== undefined) this.#giveBack(taken);
+      this.queue.settle(r, err as Error);
+    }
+  }
+
+  /** Puts the kernel's locks on `part` back to what the table says (unlock, or the recorded mode). */
+  #giveBack(part: Range): void {
+    this.locks.restore(part.start, part.start + part.count);
+  }
+
+  /**
+   * What a blocked request waits for in the kernel: its whole range, or (for a read over own
+   * write locks) the part of the plan where another owner's lock is; undefined when no
+   * conflict is left.
+   */
+  #waitPart(r: Request): Range | undefined {
+    const parts = this.locks.waitPlan(r, r.write);
+    const first = parts[0];
+    if (parts.length === 1 && first !== undefined && first.count === r.count) return first;
+    const conflict = this.file.conflict(r.write, r.start, r.count);
+    if (conflict === null) return undefined;
+    const to = conflict.start + conflict.count;
+    return parts.find((p) => p.start < to && conflict.start < p.start + p.count);
+  }
+
+  /**
+   * One non-blocking set of the whole range; on success, checks the file is still the one at
+   * the path and records the grant for `scope`. When the file was deleted or replaced, gives
+   * the grant back and, if this instance holds nothing and has no other request (`inFlight`
+   * is how many requests belong to the caller itself), reopens the path and tries again;
+   * otherwise marks the instance replaced and throws.
+   */
+  #take(scope: Scope, range: Range, write: boolean, inFlight: number): boolean {
+    const end = range.start + range.count;
+    for (;;) {
+      if (!this.file.set(write ? 'write' : 'read', range.start, range.count)) return false;
+      if (this.file.isCurrent()) {
+        this.locks.record(scope, range.start, end, write);
+        this.debug?.(`acquired ${describeRange(range, write)}${scope === undefined ? '' : ' (handle)'}`);
+        return true;
+      }
+      this.locks.restore(range.start, end);
+      if (!this.locks.empty || this.queue.size + this.queue.pending > inFlight) throw this.file.markReplaced();
+      this.debug?.(`${this.file.path} was deleted or replaced; reopening`);
+      this.file.reopen();
+    }
+  }
+}
+
+/**
+ * What a request that may not wait answers when its range is not free now: busy for
+ * `blocking: false`, timed out for `timeout: 0`; undefined when it may wait.
+ */
+function noWait(opts: { readonly blocking: boolean; readonly timeout: number | undefined }): Outcome | undefined {
+  if (!opts.blocking) return 'busy';
+  return opts.timeout === 0 ? 'timeout' : undefined;
+}
+
+/** `[start, end)` and the mode, for messages. */
+export function describeRange(range: Range, write?: boolean): string {
+  const mode = write === undefined ? '' : write ? ' write' : ' read';
+  return `[${range.start}, ${range.start + range.count})${mode}`;
+}
