@@ -14,17 +14,21 @@
  * 1. Fast path: one non-blocking set of `r`; when granted, one `F_OFD_GETLK` on the marks of
  *    `r`: nobody queued, the grant stands. Someone queued: the grant is given back and the
  *    request is a *late comer* (it would have jumped the queue).
- * 2. A request that found `r` busy *joins* the current batch: it waits for a read lock on the
- *    door of `r`, takes a read lock on the marks of `r` and leaves the door.
- * 3. A late comer *closes the door*: it waits for a write lock on the door of `r` (newcomers
- *    now wait at the door), then for a write lock on the marks of `r`, which it gets once
- *    every queued owner of the current batch has been granted; it turns that into a read
- *    mark (it is the next batch) and opens the door.
+ * 2. A request that found `r` busy *joins* the current batch: it sets its read mark, then
+ *    looks at the door of `r` (one `F_OFD_GETLK`). Door open: it is queued. Door closed (a
+ *    late comer holds it): it takes its mark back, waits for a read lock on the door, marks,
+ *    and leaves the door.
+ * 3. A late comer *closes the door*: it waits for a write lock on the door of `r` (joiners
+ *    now wait at the door), sets its read mark (so later comers see it queued), then waits to
+ *    turn the mark into a write lock, which the kernel grants once every other owner of the
+ *    current batch has been granted and left; it turns it back into a read mark (it heads
+ *    the next batch) and opens the door.
  * 4. A queued request waits for `r` in the kernel as before and drops its mark once granted.
  * So a releaser that re-acquires at once goes behind everybody who was queued, and a wide
  * writer that waits for readers to leave marks its whole range: a reader asking later for a
  * part of it finds the mark, is a late comer and waits until the writer was granted.
- * Within one batch the kernel decides the order.
+ * Within one batch the kernel decides the order. An owner waiting at a closed door holds no
+ * mark, but the late comer that closed it does, until it is granted.
  *
  * Crash safety: every byte of the protocol is a kernel lock of the owner's open file
  * description, freed when its process dies; a dead waiter, closer or holder leaves nothing
@@ -83,14 +87,15 @@ export class FairQueue {
    * false when `deadline` (`performance.now()`) passed first (nothing of the queue held).
    */
   enterSync(range: Range, entry: Entry, deadline: number | undefined): boolean {
-    const wait = (write: boolean, bytes: Range): boolean => this.file.waitSync(write, bytes.start, bytes.count, deadline);
-    const d = door(range);
-    if (!wait(entry === 'close', d)) return false;
-    if (entry === 'close' && !wait(true, marks(range))) {
-      this.#unlock(d);
-      return false;
+    const steps = this.#steps(range, entry);
+    try {
+      for (let next = steps.next(); next.done !== true; next = steps.next()) {
+        if (!this.#try(next.value) && !this.file.waitSync(next.value.write, next.value.start, next.value.count, deadline)) return false;
+      }
+      return true;
+    } finally {
+      steps.return();
     }
-    return this.#marked(range, entry);
   }
 
   /**
@@ -99,38 +104,61 @@ export class FairQueue {
    * once it ended. Resolves true once marked, false when abandoned (nothing held then).
    */
   async enter(range: Range, entry: Entry, start: (write: boolean, bytes: Range) => WaitTicket, abandoned: () => boolean): Promise<boolean> {
-    const wait = async (write: boolean, bytes: Range): Promise<boolean> => {
-      const end: WaitEnd = await start(write, bytes).done;
-      if (end === 'granted' && !abandoned()) return true;
-      if (end === 'granted') this.#unlock(bytes);
-      return false;
-    };
-    const d = door(range);
-    if (!(await wait(entry === 'close', d))) return false;
-    if (entry === 'close' && !(await wait(true, marks(range)))) {
-      this.#unlock(d);
-      return false;
+    const steps = this.#steps(range, entry);
+    try {
+      for (let next = steps.next(); next.done !== true; next = steps.next()) {
+        if (this.#try(next.value)) continue;
+        const end: WaitEnd = await start(next.value.write, next.value).done;
+        if (abandoned()) return false;
+        if (end === 'stopped') throw new LockSystemError('fcntl(F_SETLKW)', 'EINTR', 'a queue wait stopped without being cancelled');
+      }
+      return true;
+    } finally {
+      steps.return();
     }
-    return this.#marked(range, entry);
   }
 
   /**
-   * Holding the door (read for a joiner, write for a closer that also holds the marks in
-   * write mode): sets the read mark, opens the door. A joiner's mark cannot be refused: a
-   * mark is only ever write-locked by an owner that holds the overlapping door in write mode.
+   * The entry protocol (see the module documentation) as the kernel waits it needs, in
+   * order: the driver resumes it once a wait is granted, or ends it early (`return()`), which
+   * gives back everything of the queue it holds, including a grant that came with an
+   * abandonment. Completing it leaves exactly the read mark of `range` held.
    */
-  #marked(range: Range, entry: Entry): boolean {
+  *#steps(range: Range, entry: Entry): Generator<Range & { readonly write: boolean }, void, undefined> {
     const m = marks(range);
-    const ok = this.file.set('read', m.start, m.count);
-    this.#unlock(door(range));
-    if (!ok) throw new LockSystemError('fcntl(F_SETLK)', 'EAGAIN', `queue mark of [${range.start}, ${range.start + range.count}) refused while holding its door (${entry})`);
-    return true;
+    const d = door(range);
+    if (entry === 'join' && this.#mark(m)) {
+      if (this.file.conflict(false, d.start, d.count) === null) return;
+      this.#unlock(m);
+    }
+    let queued = false;
+    try {
+      yield { ...d, write: entry === 'close' };
+      // Under the door no other owner write-locks an overlapping mark: the set cannot be refused.
+      if (!this.#mark(m)) throw new LockSystemError('fcntl(F_SETLK)', 'EAGAIN', `queue mark of [${range.start}, ${range.start + range.count}) refused under its door`);
+      if (entry === 'close') {
+        yield { ...m, write: true };
+        this.#mark(m);
+      }
+      queued = true;
+    } finally {
+      this.#unlock(d);
+      if (!queued) this.#unlock(m);
+    }
   }
 
   /** Drops the queue mark of `range` (the request was granted or abandoned). */
   leave(range: Range): void {
-    if (this.file.closed) return;
     this.#unlock(marks(range));
+  }
+
+  /** A wait of the protocol that may be granted at once: one non-blocking set first (no timer, no thread hop). */
+  #try(wait: Range & { readonly write: boolean }): boolean {
+    return this.file.set(wait.write ? 'write' : 'read', wait.start, wait.count);
+  }
+
+  #mark(bytes: Range): boolean {
+    return this.file.set('read', bytes.start, bytes.count);
   }
 
   #unlock(bytes: Range): void {
