@@ -42,6 +42,26 @@ export class Acquirer implements Runner {
     private readonly fair: FairQueue | undefined,
   ) {}
 
+  /** The last range this instance released (any scope), for {@link #entry}. */
+  #released: { start: number; end: number } | undefined;
+
+  /** Notes a release of `[start, end)` by any scope of this instance. */
+  noteRelease(start: number, end: number): void {
+    this.#released = { start, end };
+  }
+
+  /**
+   * How a request that was not granted enters the fair queue: as a late comer behind the
+   * current batch when it found the range free while someone was queued, or when it found
+   * it busy with someone queued and is this instance's way back to a range it just released
+   * (the releaser coming back must not join the batch it handed the range to); else it joins.
+   */
+  #entry(range: Range, taken: Exclude<Taken, 'granted'>): Entry {
+    if (taken === 'late') return 'close';
+    const back = this.#released !== undefined && this.#released.start < range.start + range.count && range.start < this.#released.end;
+    return back && this.fair?.queued(range) === true ? 'close' : 'join';
+  }
+
   /** Whether a first try of `range` must respect the queue: fair, covered, and nothing of it held here yet. */
   #queues(range: Range): boolean {
     return this.fair !== undefined && this.fair.covers(range) && !this.locks.holds(range.start, range.start + range.count);
@@ -68,9 +88,10 @@ export class Acquirer implements Runner {
         const answer = noWait(opts);
         if (answer !== undefined) return answer;
         if (fair !== undefined && !queued) {
-          if (!withoutSignalHooks(() => fair.enterSync(range, entryOf(taken), deadline))) return 'timeout';
+          const entry = this.#entry(range, taken);
+          if (!withoutSignalHooks(() => fair.enterSync(range, entry, deadline))) return 'timeout';
           queued = true;
-          this.debug?.(`queued ${describeRange(range, opts.write)} (${entryOf(taken)})`);
+          this.debug?.(`queued ${describeRange(range, opts.write)} (${entry})`);
           continue;
         }
         // Granted here means held in the kernel; the next #take confirms it on the current file.
@@ -127,10 +148,11 @@ export class Acquirer implements Runner {
         const first = this.#take(r.scope, r, r.write, 1, true);
         if (first === 'granted') return settle('granted');
         const start = (write: boolean, bytes: Range): WaitTicket => (r.ticket = this.file.waitAsync(write, bytes.start, bytes.count));
-        queued = await fair.enter(r, entryOf(first), start, () => r.state === RequestState.Cancelling);
+        const entry = this.#entry(r, first);
+        queued = await fair.enter(r, entry, start, () => r.state === RequestState.Cancelling);
         r.ticket = undefined;
         if (!queued) return settle(r.reason ?? 'timeout');
-        this.debug?.(`queued ${describeRange(r, r.write)} (${entryOf(first)})`);
+        this.debug?.(`queued ${describeRange(r, r.write)} (${entry})`);
       }
       for (;;) {
         if (this.#take(r.scope, r, r.write, 1) === 'granted') return settle('granted');
@@ -208,11 +230,6 @@ export class Acquirer implements Runner {
 
 /** What one non-blocking try found: granted, busy, or free but with another owner queued for it. */
 type Taken = 'granted' | 'busy' | 'late';
-
-/** How a request that was not granted enters the fair queue. */
-function entryOf(taken: Exclude<Taken, 'granted'>): Entry {
-  return taken === 'late' ? 'close' : 'join';
-}
 
 /**
  * What a request that may not wait answers when its range is not free now: busy for

@@ -279,6 +279,7 @@ export class LocksFile {
   readonly #dropHandle = (handle: Handle): void => {
     if (this.#closed) return;
     this.#locks.releaseHandle(handle);
+    this.#acquirer.noteRelease(handle.start, handle.end);
     this.#afterRelease();
     this.#debug?.(`released ${describeRange(handle)} (handle)`);
   };
@@ -299,6 +300,7 @@ export class LocksFile {
       (r) => new LockCanceledError(`acquire of ${describeRange(r)} cancelled by release of an overlapping range`),
     );
     this.#locks.releaseOwner(start, end);
+    this.#acquirer.noteRelease(start, end);
     this.#afterRelease();
     this.#debug?.(`released ${range === undefined ? 'everything' : describeRange(range)}`);
   }
