@@ -7,7 +7,8 @@
  *    p99 wait (call to grant), each process's share of grants relative to 1/P, and ops/s.
  *    Both APIs: `acquire` (async) and `acquireSync`.
  * 2. Wide writer: 3 processes keep taking 0.2 ms read locks on random single indices of
- *    [0, 64); another process asks for a write lock on [0, 64) `reps` times; its waits.
+ *    [0, 64); once they all run, another process asks for a write lock on [0, 64) `reps`
+ *    times, 300 ms apart; its waits.
  * 3. Uncontended pair cost: acquireSync+release and await acquire+release, fair vs not,
  *    interleaved rounds.
  *
@@ -50,17 +51,16 @@ async function hammer(lockPath: string, dataPath: string, letter: string, api: A
   process.stdout.write(JSON.stringify(result));
 }
 
-/** Child: random 0.2 ms single-index read locks on [0, 64) until `endNs`. */
-async function reader(lockPath: string, fair: boolean, endNs: bigint): Promise<void> {
+/** Child: random 0.2 ms single-index read locks on [0, 64) until killed; prints `running` first. */
+async function reader(lockPath: string, fair: boolean): Promise<void> {
   const lf = new LocksFile(lockPath, { fair });
-  while (nowNs() < endNs) {
+  process.stdout.write('running\n');
+  for (;;) {
     const i = Math.floor(Math.random() * 64);
     await lf.acquire(i);
     spinUs(200);
     lf.release(i);
   }
-  lf.close();
-  process.stdout.write('{}');
 }
 
 /** Child: `reps` write locks on [0, 64), 300 ms apart; prints the waits. */
@@ -78,13 +78,17 @@ async function wide(lockPath: string, fair: boolean, reps: number): Promise<void
   process.stdout.write(JSON.stringify(waits));
 }
 
-function run(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [__filename, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`child ${args.join(' ')} exited ${code}`))));
+function run(args: string[], started?: () => void): { done: Promise<string>; kill: () => void } {
+  const child = spawn(process.execPath, [__filename, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+    if (started !== undefined && out.includes('running')) started();
   });
+  const done = new Promise<string>((resolve, reject) => {
+    child.on('close', (code, signal) => (code === 0 || signal === 'SIGKILL' ? resolve(out) : reject(new Error(`child ${args.join(' ')} exited ${code}`))));
+  });
+  return { done, kill: () => child.kill('SIGKILL') };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -98,7 +102,7 @@ async function fairness(dir: string, p: number, seconds: number, api: Api, fair:
   const startNs = nowNs() + 800_000_000n;
   const endNs = startNs + BigInt(seconds * 1e9);
   const letters = 'abcdefghijklmnop'.slice(0, p).split('');
-  const outs = await Promise.all(letters.map((l) => run(['hammer', lockPath, dataPath, l, api, String(fair), String(startNs), String(endNs)])));
+  const outs = await Promise.all(letters.map((l) => run(['hammer', lockPath, dataPath, l, api, String(fair), String(startNs), String(endNs)]).done));
   const results = outs.map((o) => JSON.parse(o) as HammerResult);
   const seq = fs.readFileSync(dataPath, 'latin1');
   let handovers = 0;
@@ -119,10 +123,14 @@ async function fairness(dir: string, p: number, seconds: number, api: Api, fair:
 
 async function wideWriter(dir: string, reps: number, fair: boolean): Promise<string> {
   const lockPath = path.join(dir, `w-${fair}.lock`);
-  const endNs = nowNs() + BigInt((300 * reps + 1500) * 1e6);
-  const readers = [0, 1, 2].map(() => run(['reader', lockPath, String(fair), String(endNs)]));
-  const waits = JSON.parse(await run(['wide', lockPath, String(fair), String(reps)])) as number[];
-  await Promise.all(readers);
+  let running = 0;
+  let allRunning: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (allRunning = resolve));
+  const readers = [0, 1, 2].map(() => run(['reader', lockPath, String(fair)], () => ++running === 3 && allRunning()));
+  await ready;
+  const waits = JSON.parse(await run(['wide', lockPath, String(fair), String(reps)]).done) as number[];
+  for (const r of readers) r.kill();
+  await Promise.all(readers.map((r) => r.done));
   return `wide write [0, 64) vs 3 readers, fair=${String(fair).padEnd(5)}: waits ${waits.map((w) => w.toFixed(1)).join(', ')} ms (max ${Math.max(...waits).toFixed(1)})`;
 }
 
@@ -160,7 +168,7 @@ async function main(): Promise<void> {
     const [lockPath, dataPath, letter, api, fair, start, end] = rest as [string, string, string, Api, string, string, string];
     return hammer(lockPath, dataPath, letter, api, fair === 'true', BigInt(start), BigInt(end));
   }
-  if (role === 'reader') return reader(rest[0] as string, rest[1] === 'true', BigInt(rest[2] as string));
+  if (role === 'reader') return reader(rest[0] as string, rest[1] === 'true');
   if (role === 'wide') return wide(rest[0] as string, rest[1] === 'true', Number(rest[2]));
   const p = Number(role ?? 4);
   const seconds = Number(rest[0] ?? 2);
