@@ -150,14 +150,24 @@ describe('SIGKILL leaves nothing stuck', () => {
     expect(new Set(grants())).toEqual(new Set(['W1', 'W2']));
   });
 
-  test('a late comer killed while it closes the door: the queue and the range stay usable', async () => {
+  /**
+   * This process holds byte 0; W (`waiterMode`) is queued for [0, 2); C (`closerMode`) asks
+   * for byte 1, which is free but W is queued for it: C closes the door and waits for W's
+   * batch. Returns once C had time to get there; nobody has been granted yet.
+   */
+  async function lateComerBehindWaiter(waiterMode: Mode, closerMode: Mode): Promise<{ first: LocksFile; waiter: LineChild; closer: LineChild }> {
     const first = open();
     expect(first.acquireSync([0, 1], { write: true })).toBe(true);
-    const waiter = await owner('sync', 'W', [0, 2], true);
+    const waiter = await owner(waiterMode, 'W', [0, 2], true);
     await event(waiter, 'queued');
-    // Byte 1 is free but W is queued for it: C closes the door and waits for W's batch.
-    const closer = await owner('async', 'C', [1, 1], true);
+    const closer = await owner(closerMode, 'C', [1, 1], true);
     await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(grants()).toEqual([]);
+    return { first, waiter, closer };
+  }
+
+  test('a late comer killed while it closes the door: the queue and the range stay usable', async () => {
+    const { first, waiter, closer } = await lateComerBehindWaiter('sync', 'async');
     closer.kill('SIGKILL');
     await closer.exited;
     first.release();
@@ -168,16 +178,32 @@ describe('SIGKILL leaves nothing stuck', () => {
   });
 
   test('the queued owner a late comer waits for is killed: the late comer is granted', async () => {
-    const first = open();
-    expect(first.acquireSync([0, 1], { write: true })).toBe(true);
-    const waiter = await owner('async', 'W', [0, 2], true);
-    await event(waiter, 'queued');
-    const closer = await owner('sync', 'C', [1, 1], true);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(grants()).toEqual([]);
+    const { first, waiter, closer } = await lateComerBehindWaiter('async', 'sync');
     waiter.kill('SIGKILL');
     await exitsCleanly([closer]);
     expect(grants()).toEqual(['C']);
     expect(first.held()).toEqual([{ start: 0, count: 1, write: true }]);
+  });
+  test('chaos: owners SIGKILLed at random points of the protocol never stop the survivors', async () => {
+    const loop = async (mode: Mode): Promise<LineChild> => {
+      const child = spawnNode(fixture('lf-fair-loop'), [lockPath, mode]);
+      await event(child, 'ready');
+      return child;
+    };
+    const survivors = [await loop('sync'), await loop('async')];
+    const until = Date.now() + 3000;
+    for (let i = 0; Date.now() < until; i++) {
+      const victim = await loop(i % 2 === 0 ? 'sync' : 'async');
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 150));
+      victim.kill('SIGKILL');
+      await victim.exited;
+    }
+    // Nothing of the dead is left in the way: each survivor keeps being granted.
+    for (const s of survivors) {
+      const before = s.pending.filter((l) => l.includes('"event":"progress"')).length;
+      for (let k = 0; k < before + 3; k++) await event(s, 'progress');
+    }
+    for (const s of survivors) s.endInput();
+    await exitsCleanly(survivors);
   });
 });
