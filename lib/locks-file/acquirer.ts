@@ -151,7 +151,8 @@ export class Acquirer implements Runner {
         const entry = this.#entry(r, first);
         queued = await fair.enter(r, entry, start, () => r.state === RequestState.Cancelling);
         r.ticket = undefined;
-        if (!queued) return settle(r.reason ?? 'timeout');
+        // Also abandoned when entering needed no kernel wait (no ticket to cancel meanwhile).
+        if (!queued || r.state === RequestState.Cancelling) return settle(r.reason ?? 'timeout');
         this.debug?.(`queued ${describeRange(r, r.write)} (${entry})`);
       }
       for (;;) {
