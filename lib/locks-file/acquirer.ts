@@ -158,7 +158,6 @@ export class Acquirer implements Runner {
       for (;;) {
         if (this.#take(r.scope, r, r.write, 1) === 'granted') return settle('granted');
         const part = this.#waitPart(r);
-        if (part === undefined) continue; // the conflict went away meanwhile
         taken = part;
         r.ticket = this.file.waitAsync(r.write, part.start, part.count);
         const end = await r.ticket.done;
@@ -186,17 +185,19 @@ export class Acquirer implements Runner {
 
   /**
    * What a blocked request waits for in the kernel: its whole range, or (for a read over own
-   * write locks) the part of the plan where another owner's lock is; undefined when no
-   * conflict is left.
+   * write locks) the part of the plan where another owner's lock is, or the first part when
+   * that lock went away meanwhile (the wait is then granted at once and the whole range
+   * tried again: no busy loop on the event loop).
    */
-  #waitPart(r: Request): Range | undefined {
+  #waitPart(r: Request): Range {
     const parts = this.locks.waitPlan(r, r.write);
-    const first = parts[0];
-    if (parts.length === 1 && first !== undefined && first.count === r.count) return first;
+    // No part at all would mean a read entirely over own write locks, which the set never refuses.
+    const first = parts[0] ?? r;
+    if (parts.length <= 1) return first;
     const conflict = this.file.conflict(r.write, r.start, r.count);
-    if (conflict === null) return undefined;
+    if (conflict === null) return first;
     const to = conflict.start + conflict.count;
-    return parts.find((p) => p.start < to && conflict.start < p.start + p.count);
+    return parts.find((p) => p.start < to && conflict.start < p.start + p.count) ?? first;
   }
 
   /**

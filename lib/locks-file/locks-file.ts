@@ -94,11 +94,12 @@ class Handle extends Holding implements LockHandle {
     this.#drop = drop;
   }
 
-  release(): void {
+  /** Bound, so that it also works passed on as a callback (`signal.onabort = h.release`). */
+  readonly release = (): void => {
     if (this.#released) return;
     this.#released = true;
     this.#drop(this);
-  }
+  };
 
   [Symbol.dispose](): void {
     this.release();

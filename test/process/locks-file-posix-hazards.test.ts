@@ -15,16 +15,12 @@ import { LocksFile, type Logger } from 'locksfile';
 import { killAll, type LineChild, spawnNode } from '../helpers/children';
 import { fixture, ROOT } from '../helpers/paths';
 import { useScratchDir } from '../helpers/scratch';
+import { useLocksFiles } from '../helpers/instances';
 
 const scratch = useScratchDir();
 let lockPath: string;
-const opened: LocksFile[] = [];
-
-function openPosix(logger?: Logger): LocksFile {
-  const lf = new LocksFile(lockPath, { backend: 'posix', logger });
-  opened.push(lf);
-  return lf;
-}
+const open = useLocksFiles(() => lockPath);
+const openPosix = (logger?: Logger): LocksFile => open({ backend: 'posix', logger });
 
 /** An OFD owner in another process: sees every lock this process holds. */
 async function witness(): Promise<LineChild> {
@@ -38,7 +34,6 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  for (const lf of opened.splice(0)) lf.close();
   await killAll();
 });
 
@@ -51,8 +46,7 @@ test('the POSIX backend warns through the logger, naming its hazards; OFD does n
   expect(warnings[0]).toContain('POSIX record locks');
   expect(warnings[0]).toContain('belong to the whole process');
   expect(warnings[0]).toContain('drops all of its locks');
-  const ofd = new LocksFile(lockPath, { logger });
-  opened.push(ofd);
+  const ofd = open({ logger });
   expect(ofd.backend).toBe('ofd');
   expect(warnings).toHaveLength(1);
 });

@@ -6,47 +6,25 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LockBusyError, type LockHandle, LocksFile } from 'locksfile';
+import { LockBusyError, type LockHandle } from 'locksfile';
 import { killAll, type LineChild, spawnNode, spawnPython } from '../helpers/children';
 import { fixture } from '../helpers/paths';
 import { useScratchDir } from '../helpers/scratch';
+import { track } from '../helpers/track';
+import { useLocksFiles } from '../helpers/instances';
 
 /** Hang guard for hand-overs that take milliseconds. */
 const BOUND_MS = 5000;
 
 const scratch = useScratchDir();
 let lockPath: string;
-const opened: LocksFile[] = [];
-
-function open(): LocksFile {
-  const lf = new LocksFile(lockPath);
-  opened.push(lf);
-  return lf;
-}
+const open = useLocksFiles(() => lockPath);
 
 /** Another owner in its own process (see test/fixtures/owner.ts). */
 async function owner(file = lockPath): Promise<LineChild> {
   const child = spawnNode(fixture('owner'), [file]);
   expect(await child.takeLine()).toMatch(/^ready \d+$/);
   return child;
-}
-
-/** Settles `p` into a tagged result, so a test can look at it without awaiting forever. */
-function track<T>(p: Promise<T>): { readonly state: () => 'pending' | 'resolved' | 'rejected'; readonly value: () => T | undefined; readonly error: () => unknown; readonly done: Promise<void> } {
-  let state: 'pending' | 'resolved' | 'rejected' = 'pending';
-  let value: T | undefined;
-  let error: unknown;
-  const done = p.then(
-    (v) => {
-      state = 'resolved';
-      value = v;
-    },
-    (e: unknown) => {
-      state = 'rejected';
-      error = e;
-    },
-  );
-  return { state: () => state, value: () => value, error: () => error, done };
 }
 
 const turn = (ms = 0): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -56,7 +34,6 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  for (const lf of opened.splice(0)) lf.close();
   await killAll();
 });
 
@@ -124,6 +101,42 @@ describe('the three scenarios of issue 9', () => {
   });
 });
 
+describe('no hold-and-wait', () => {
+  /** Asks `child` to try `command` until it answers ok (a give-back happens just after a grant). */
+  async function takes(child: LineChild, command: string): Promise<boolean> {
+    const until = performance.now() + BOUND_MS;
+    while (performance.now() < until) {
+      if ((await child.ask(command)) === 'ok') return true;
+      await turn(10);
+    }
+    return false;
+  }
+
+  test('a read over own write locks waits part by part, giving each part back before the next wait', async () => {
+    const a = open();
+    const b = await owner();
+    const c = await owner();
+    expect(a.acquireSync(5, { write: true })).toBe(true);
+    expect(await b.ask('lock 6 4 w')).toBe('ok');
+    const aRead = track(a.acquire([0, 10]));
+    await turn(300);
+    expect(await c.ask('try 0 2 w')).toBe('ok'); // A keeps nothing of [0, 5) while it waits
+    expect(await b.ask('release')).toBe('ok'); // A gets [6, 10), finds [0, 2) taken, gives [6, 10) back
+    expect(await takes(b, 'try 6 4 w')).toBe(true);
+    expect(await c.ask('release')).toBe('ok'); // A gets [0, 5), finds [6, 10) taken, gives [0, 5) back
+    expect(await takes(c, 'try 0 5 w')).toBe(true);
+    expect(aRead.state()).toBe('pending');
+    expect(a.held()).toEqual([{ start: 5, count: 1, write: true }]);
+    expect(await c.ask('release')).toBe('ok');
+    expect(await b.ask('release')).toBe('ok');
+    await aRead.done;
+    expect(aRead.value()).toBe(true);
+    expect(a.held()).toEqual([{ start: 0, count: 10, write: false }]);
+    expect(await c.ask('try 0 10 r')).toBe('ok');
+    expect(await c.ask('try 0 1 w')).toBe('busy');
+  });
+});
+
 describe('handles are request scopes', () => {
   test('overlapping read handles share; each release frees only what no other handle still holds', async () => {
     const lf = open();
@@ -177,7 +190,8 @@ describe('handles are request scopes', () => {
     const r = lf.lockSync([3, 3]);
     h.release();
     expect(lf.held()).toEqual([{ start: 3, count: 3, write: false }]);
-    r.release();
+    const { release } = r; // works detached, e.g. as a callback
+    release();
     expect(lf.held()).toEqual([]);
   });
 });
@@ -246,6 +260,25 @@ describe('call order under abandonment', () => {
       expect(await other.ask('release')).toBe('ok');
       lf.close();
     }
+  });
+
+  test('the same when the request between them is cancelled by a release', async () => {
+    const other = await owner();
+    const lf = open();
+    expect(await other.ask('lock 0 1 w')).toBe('ok');
+    const order: string[] = [];
+    const first = lf.acquire(0, { write: true }).then((v) => order.push(`first:${v}`));
+    const middle = lf.acquire([0, 2]).catch((e: Error) => order.push(`middle:${e.name}`));
+    const last = lf.acquire(0).then((v) => order.push(`last:${v}`));
+    await turn(20);
+    lf.release(1); // overlaps only the middle request
+    await middle;
+    await turn(20);
+    expect(order).toEqual(['middle:LockCanceledError']);
+    expect(await other.ask('release')).toBe('ok');
+    await Promise.all([first, last]);
+    expect(order).toEqual(['middle:LockCanceledError', 'first:true', 'last:true']);
+    expect(lf.held()).toEqual([{ start: 0, count: 1, write: false }]);
   });
 
   test('the same when the request between them is aborted', async () => {

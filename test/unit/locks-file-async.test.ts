@@ -9,6 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockAbortError, LockBusyError, LockCanceledError, LockClosedError, LocksFile, LockTimeoutError } from 'locksfile';
 import { tmpDir } from '../helpers/paths';
+import { track } from '../helpers/track';
+import { useLocksFiles } from '../helpers/instances';
 
 const W = true;
 const R = false;
@@ -18,31 +20,7 @@ const BOUND_MS = 2000;
 
 let dir: string;
 let lockPath: string;
-const opened: LocksFile[] = [];
-
-function open(): LocksFile {
-  const lf = new LocksFile(lockPath);
-  opened.push(lf);
-  return lf;
-}
-
-/** Settles `p` into a tagged result, so a test can look at it without awaiting forever. */
-function track<T>(p: Promise<T>): { readonly state: () => 'pending' | 'resolved' | 'rejected'; readonly value: () => T | undefined; readonly error: () => unknown; readonly done: Promise<void> } {
-  let state: 'pending' | 'resolved' | 'rejected' = 'pending';
-  let value: T | undefined;
-  let error: unknown;
-  const done = p.then(
-    (v) => {
-      state = 'resolved';
-      value = v;
-    },
-    (e: unknown) => {
-      state = 'rejected';
-      error = e;
-    },
-  );
-  return { state: () => state, value: () => value, error: () => error, done };
-}
+const open = useLocksFiles(() => lockPath);
 
 /** `p`, or a rejection naming `what` when it takes longer than `ms` (a hang guard with a useful message). */
 async function within<T>(p: Promise<T>, what: string, ms = BOUND_MS): Promise<T> {
@@ -80,7 +58,6 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  for (const lf of opened.splice(0)) lf.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
