@@ -112,9 +112,13 @@ async function fairness(dir: string, p: number, seconds: number, api: Api, fair:
   const minShare = Math.min(...results.map((r) => r.grants)) / (total / p);
   const row = [
     `${api.padEnd(5)} fair=${String(fair).padEnd(5)}`,
-    `ops/s ${Math.round(total / seconds).toString().padStart(6)}`,
+    `ops/s ${Math.round(total / seconds)
+      .toString()
+      .padStart(6)}`,
     `hand-overs ${((100 * handovers) / Math.max(1, total - 1)).toFixed(1).padStart(5)}%`,
-    `worst ${Math.max(...results.map((r) => r.worstMs)).toFixed(1).padStart(6)} ms`,
+    `worst ${Math.max(...results.map((r) => r.worstMs))
+      .toFixed(1)
+      .padStart(6)} ms`,
     `p99 ${percentile(waits, 99).toFixed(2).padStart(6)} ms`,
     `min share ${minShare.toFixed(2)}`,
   ];
@@ -168,14 +172,19 @@ async function main(): Promise<void> {
     const [lockPath, dataPath, letter, api, fair, start, end] = rest as [string, string, string, Api, string, string, string];
     return hammer(lockPath, dataPath, letter, api, fair === 'true', BigInt(start), BigInt(end));
   }
-  if (role === 'reader') return reader(rest[0] as string, rest[1] === 'true');
-  if (role === 'wide') return wide(rest[0] as string, rest[1] === 'true', Number(rest[2]));
+  if (role === 'reader') return reader(rest[0] ?? '', rest[1] === 'true');
+  if (role === 'wide') return wide(rest[0] ?? '', rest[1] === 'true', Number(rest[2]));
   const p = Number(role ?? 4);
   const seconds = Number(rest[0] ?? 2);
   const reps = Number(rest[1] ?? 5);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fair-check-'));
   try {
-    console.log(`fair-check: P=${p}, ${seconds} s per run, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (${os.cpus().length} cores)`);
+    console.log(
+      `fair-check: P=${p}, ${seconds} s per run, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} (${os.cpus().length} cores)`,
+    );
     for (const api of ['async', 'sync'] as const) {
       for (const fair of [true, false]) console.log(await fairness(dir, p, seconds, api, fair));
     }

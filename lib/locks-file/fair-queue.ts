@@ -135,7 +135,8 @@ export class FairQueue {
     try {
       yield { ...d, write: entry === 'close' };
       // Under the door no other owner write-locks an overlapping mark: the set cannot be refused.
-      if (!this.#mark(m)) throw new LockSystemError('fcntl(F_SETLK)', 'EAGAIN', `queue mark of [${range.start}, ${range.start + range.count}) refused under its door`);
+      if (!this.#mark(m))
+        throw new LockSystemError('fcntl(F_SETLK)', 'EAGAIN', `queue mark of [${range.start}, ${range.start + range.count}) refused under its door`);
       if (entry === 'close') {
         yield { ...m, write: true };
         this.#mark(m);

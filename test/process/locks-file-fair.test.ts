@@ -52,7 +52,10 @@ async function event(child: LineChild, name: string): Promise<void> {
 }
 
 function grants(): string[] {
-  return fs.readFileSync(logPath, 'utf8').split('\n').filter((l) => l !== '');
+  return fs
+    .readFileSync(logPath, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 async function exitsCleanly(children: readonly LineChild[]): Promise<void> {
