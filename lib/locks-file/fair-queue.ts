@@ -3,10 +3,14 @@
  * of kernel locks only (no file data is written), so that a released range goes to the owners
  * that were already waiting for it, not to the releaser coming straight back or to a newcomer.
  *
- * Two mirror planes of the index space, far above any index (indices are below 2^53):
- * - the MARK plane: index `i` is bytes `[2^62 + 1024 i, 2^62 + 1024 (i + 1))`; every owner
- *   queued for a range holds a read lock on the range's mark bytes until it is granted;
- * - the DOOR plane: index `i` is bytes `[2^61 + 512 i, 2^61 + 512 (i + 1))`.
+ * Three mirror planes of the index space, far above any index (indices are below 2^53):
+ * - MARK, index `i` = bytes `[2^62 + 1024 i, 2^62 + 1024 (i + 1))`: every queued owner holds
+ *   a read lock on the marks of its range from the moment it queues until it is granted (or
+ *   gives up). Nobody ever write-locks a mark, so marking never waits.
+ * - DOOR, index `i` = bytes `[2^61 + 512 i, +512)`: held in write mode by a late comer while
+ *   it waits for the current batch to drain; joiners pass it in read mode.
+ * - BATCH, index `i` = bytes `[2^60 + 256 i, +256)`: read-locked by the owners of the current
+ *   batch; a late comer drains the batch by turning its own batch lock into a write lock.
  * (The spacing keeps every offset an exact double; ranges ending above {@link FAIR_END} are
  * not queued.)
  *
@@ -14,21 +18,20 @@
  * 1. Fast path: one non-blocking set of `r`; when granted, one `F_OFD_GETLK` on the marks of
  *    `r`: nobody queued, the grant stands. Someone queued: the grant is given back and the
  *    request is a *late comer* (it would have jumped the queue).
- * 2. A request that found `r` busy *joins* the current batch: it sets its read mark, then
- *    looks at the door of `r` (one `F_OFD_GETLK`). Door open: it is queued. Door closed (a
- *    late comer holds it): it takes its mark back, waits for a read lock on the door, marks,
- *    and leaves the door.
- * 3. A late comer *closes the door*: it waits for a write lock on the door of `r` (joiners
- *    now wait at the door), sets its read mark (so later comers see it queued), then waits to
- *    turn the mark into a write lock, which the kernel grants once every other owner of the
- *    current batch has been granted and left; it turns it back into a read mark (it heads
- *    the next batch) and opens the door.
- * 4. A queued request waits for `r` in the kernel as before and drops its mark once granted.
+ * 2. Every request that queues first sets its mark: from then on later comers see it.
+ * 3. A request that found `r` busy *joins* the current batch: door open (one
+ *    `F_OFD_GETLK`), it takes its batch read lock and is queued; door closed, it waits for a
+ *    read lock on the door, takes its batch lock and leaves the door.
+ * 4. A late comer *closes the door*: it waits for a write lock on the door (joiners now wait
+ *    there), takes its batch read lock and waits to turn it into a write lock, which the
+ *    kernel grants once every other owner of the current batch has been granted and left; it
+ *    turns it back into a read lock (it heads the next batch) and opens the door.
+ * 5. A queued request waits for `r` in the kernel as before and drops its mark and batch
+ *    lock once granted.
  * So a releaser that re-acquires at once goes behind everybody who was queued, and a wide
  * writer that waits for readers to leave marks its whole range: a reader asking later for a
  * part of it finds the mark, is a late comer and waits until the writer was granted.
- * Within one batch the kernel decides the order. An owner waiting at a closed door holds no
- * mark, but the late comer that closed it does, until it is granted.
+ * Within one batch the kernel decides the order.
  *
  * Crash safety: every byte of the protocol is a kernel lock of the owner's open file
  * description, freed when its process dies; a dead waiter, closer or holder leaves nothing
@@ -53,6 +56,8 @@ const MARK_BASE = 2 ** 62;
 const MARK_SCALE = 2 ** 10;
 const DOOR_BASE = 2 ** 61;
 const DOOR_SCALE = 2 ** 9;
+const BATCH_BASE = 2 ** 60;
+const BATCH_SCALE = 2 ** 8;
 
 /** Byte range of the queue marks of `range`. */
 function marks(range: Range): Range {
@@ -62,6 +67,11 @@ function marks(range: Range): Range {
 /** Byte range of the door of `range`. */
 function door(range: Range): Range {
   return { start: DOOR_BASE + range.start * DOOR_SCALE, count: range.count * DOOR_SCALE };
+}
+
+/** Byte range of the batch locks of `range`. */
+function batch(range: Range): Range {
+  return { start: BATCH_BASE + range.start * BATCH_SCALE, count: range.count * BATCH_SCALE };
 }
 
 /** How a request joins the queue: `'join'` (its range was busy) or `'close'` (it would have jumped the queue). */
@@ -122,34 +132,38 @@ export class FairQueue {
    * The entry protocol (see the module documentation) as the kernel waits it needs, in
    * order: the driver resumes it once a wait is granted, or ends it early (`return()`), which
    * gives back everything of the queue it holds, including a grant that came with an
-   * abandonment. Completing it leaves exactly the read mark of `range` held.
+   * abandonment. Completing it leaves the read mark and the read batch lock of `range` held.
    */
   *#steps(range: Range, entry: Entry): Generator<Range & { readonly write: boolean }, void, undefined> {
     const m = marks(range);
     const d = door(range);
-    if (entry === 'join' && this.#mark(m)) {
-      if (this.file.conflict(false, d.start, d.count) === null) return;
-      this.#unlock(m);
-    }
+    const b = batch(range);
+    this.#mustRead(m, 'mark');
+    let inDoor = false;
     let queued = false;
     try {
+      if (entry === 'join' && this.file.conflict(false, d.start, d.count) === null && this.#read(b)) {
+        queued = true;
+        return;
+      }
       yield { ...d, write: entry === 'close' };
-      // Under the door no other owner write-locks an overlapping mark: the set cannot be refused.
-      if (!this.#mark(m))
-        throw new LockSystemError('fcntl(F_SETLK)', 'EAGAIN', `queue mark of [${range.start}, ${range.start + range.count}) refused under its door`);
+      inDoor = true;
+      // Under the door no other owner write-locks an overlapping batch range.
+      this.#mustRead(b, 'batch lock');
       if (entry === 'close') {
-        yield { ...m, write: true };
-        this.#mark(m);
+        yield { ...b, write: true };
+        this.#read(b);
       }
       queued = true;
     } finally {
-      this.#unlock(d);
-      if (!queued) this.#unlock(m);
+      if (inDoor) this.#unlock(d);
+      if (!queued) this.leave(range);
     }
   }
 
-  /** Drops the queue mark of `range` (the request was granted or abandoned). */
+  /** Drops the mark and batch lock of `range` (the request was granted or abandoned). */
   leave(range: Range): void {
+    this.#unlock(batch(range));
     this.#unlock(marks(range));
   }
 
@@ -158,8 +172,13 @@ export class FairQueue {
     return this.file.set(wait.write ? 'write' : 'read', wait.start, wait.count);
   }
 
-  #mark(bytes: Range): boolean {
+  #read(bytes: Range): boolean {
     return this.file.set('read', bytes.start, bytes.count);
+  }
+
+  #mustRead(bytes: Range, what: string): void {
+    if (!this.#read(bytes))
+      throw new LockSystemError('fcntl(F_SETLK)', 'EAGAIN', `queue ${what} at byte ${bytes.start} refused (another owner write-locked it)`);
   }
 
   #unlock(bytes: Range): void {
