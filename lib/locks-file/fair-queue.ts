@@ -31,7 +31,10 @@
  * So a releaser that re-acquires at once goes behind everybody who was queued, and a wide
  * writer that waits for readers to leave marks its whole range: a reader asking later for a
  * part of it finds the mark, is a late comer and waits until the writer was granted.
- * Within one batch the kernel decides the order.
+ * Within one batch the kernel decides the order. Not strict FIFO: owners waiting at a
+ * closed door are woken when it opens, and a later late comer that takes the door before
+ * they have run drains a batch they are not in yet and goes first; they stay marked, so
+ * only queued requests can pass them this way, never the fast path.
  *
  * Crash safety: every byte of the protocol is a kernel lock of the owner's open file
  * description, freed when its process dies; a dead waiter, closer or holder leaves nothing
