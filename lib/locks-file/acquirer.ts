@@ -42,12 +42,14 @@ export class Acquirer implements Runner {
     private readonly fair: FairQueue | undefined,
   ) {}
 
-  /** The last range this instance released (any scope), for {@link #entry}. */
-  #released: { start: number; end: number } | undefined;
+  /** The last range `[start, end)` this instance released (any scope), for {@link #entry}; empty at first. */
+  #releasedStart = 0;
+  #releasedEnd = 0;
 
   /** Notes a release of `[start, end)` by any scope of this instance. */
   noteRelease(start: number, end: number): void {
-    this.#released = { start, end };
+    this.#releasedStart = start;
+    this.#releasedEnd = end;
   }
 
   /**
@@ -58,7 +60,7 @@ export class Acquirer implements Runner {
    */
   #entry(range: Range, taken: Exclude<Taken, 'granted'>): Entry {
     if (taken === 'late') return 'close';
-    const back = this.#released !== undefined && this.#released.start < range.start + range.count && range.start < this.#released.end;
+    const back = this.#releasedStart < range.start + range.count && range.start < this.#releasedEnd;
     return back && this.fair?.queued(range) === true ? 'close' : 'join';
   }
 
