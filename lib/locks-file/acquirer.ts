@@ -14,15 +14,22 @@
  *   tried again in one set, and when that fails the part is given back before the next wait.
  * - A grant only counts on the file that is at the path now (see `OwnerFile.isCurrent`).
  * - A sync wait has one deadline, computed once, however often it retries.
+ * - Fair mode (`fair-queue.ts`): a request whose first try is busy, or is granted while another
+ *   owner is queued for an overlapping range (then the grant is given back), enters the queue
+ *   before it waits in the kernel, and leaves it once granted or abandoned. A request over a
+ *   range this instance already holds part of is never queued (it would wait for owners that
+ *   wait for this instance).
  *
  * @packageDocumentation
  */
 import type { Acquire, Range } from '../args/spec';
 import { LockBusyError, LockSystemError } from '../errors/errors';
 import { withoutSignalHooks } from '../process-hooks/exit-hooks';
+import { type Entry, type FairQueue } from './fair-queue';
 import type { OwnerFile } from './owner-file';
 import type { OwnerLocks, Scope } from './owner-locks';
 import { type Outcome, Request, RequestQueue, RequestState, type Runner } from './request-queue';
+import type { WaitTicket } from '../wait/pool';
 
 /** Drives requests of one instance through its file, its lock table and its queue. */
 export class Acquirer implements Runner {
@@ -32,7 +39,35 @@ export class Acquirer implements Runner {
     private readonly file: OwnerFile,
     private readonly locks: OwnerLocks,
     private readonly debug: ((message: string) => void) | undefined,
+    private readonly fair: FairQueue | undefined,
   ) {}
+
+  /** The last range `[start, end)` this instance released (any scope), for {@link #entry}; empty at first. */
+  #releasedStart = 0;
+  #releasedEnd = 0;
+
+  /** Notes a release of `[start, end)` by any scope of this instance. */
+  noteRelease(start: number, end: number): void {
+    this.#releasedStart = start;
+    this.#releasedEnd = end;
+  }
+
+  /**
+   * How a request that was not granted enters the fair queue: as a late comer behind the
+   * current batch when it found the range free while someone was queued, or when it found
+   * it busy with someone queued and is this instance's way back to a range it just released
+   * (the releaser coming back must not join the batch it handed the range to); else it joins.
+   */
+  #entry(range: Range, taken: Exclude<Taken, 'granted'>): Entry {
+    if (taken === 'late') return 'close';
+    const back = this.#releasedStart < range.start + range.count && range.start < this.#releasedEnd;
+    return back && this.fair?.queued(range) === true ? 'close' : 'join';
+  }
+
+  /** Whether a first try of `range` must respect the queue: fair, covered, and nothing of it held here yet. */
+  #queues(range: Range): boolean {
+    return this.fair !== undefined && this.fair.covers(range) && !this.locks.holds(range.start, range.start + range.count);
+  }
 
   /** The sync acquire: blocks this thread while another owner is in the way. */
   acquireSync(scope: Scope, range: Range, opts: Omit<Acquire, 'signal'>): Outcome {
@@ -46,12 +81,26 @@ export class Acquirer implements Runner {
       throw new LockBusyError(`${describeRange(range, opts.write)} conflicts with a lock another scope of this instance holds; a sync call cannot wait for its own thread`);
     }
     const deadline = opts.timeout === undefined ? undefined : performance.now() + opts.timeout;
-    for (;;) {
-      if (this.#take(scope, range, opts.write, 0)) return 'granted';
-      const answer = noWait(opts);
-      if (answer !== undefined) return answer;
-      // Granted here means held in the kernel; the next #take confirms it on the current file.
-      if (!withoutSignalHooks(() => this.file.waitSync(opts.write, range.start, range.count, deadline))) return 'timeout';
+    const fair = this.#queues(range) ? this.fair : undefined;
+    let queued = false;
+    try {
+      for (;;) {
+        const taken = this.#take(scope, range, opts.write, 0, fair !== undefined && !queued);
+        if (taken === 'granted') return 'granted';
+        const answer = noWait(opts);
+        if (answer !== undefined) return answer;
+        if (fair !== undefined && !queued) {
+          const entry = this.#entry(range, taken);
+          if (!withoutSignalHooks(() => fair.enterSync(range, entry, deadline))) return 'timeout';
+          queued = true;
+          this.debug?.(`queued ${describeRange(range, opts.write)} (${entry})`);
+          continue;
+        }
+        // Granted here means held in the kernel; the next #take confirms it on the current file.
+        if (!withoutSignalHooks(() => this.file.waitSync(opts.write, range.start, range.count, deadline))) return 'timeout';
+      }
+    } finally {
+      if (queued) fair?.leave(range);
     }
   }
 
@@ -66,7 +115,7 @@ export class Acquirer implements Runner {
     const answer = noWait(opts);
     if (!this.queue.overlaps(range.start, end) && !this.locks.blocks(scope, range.start, end, opts.write)) {
       try {
-        if (this.#take(scope, range, opts.write, 0)) return finish('granted');
+        if (this.#take(scope, range, opts.write, 0, this.#queues(range)) === 'granted') return finish('granted');
         if (answer !== undefined) return finish(answer);
       } catch (err) {
         return finish(err as Error);
@@ -88,9 +137,28 @@ export class Acquirer implements Runner {
   async #run(r: Request): Promise<void> {
     /** A part a kernel wait of this request may have taken, until it is recorded or given back. */
     let taken: Range | undefined;
+    const fair = this.#queues(r) ? this.fair : undefined;
+    let queued = false;
+    /** Leaves the fair queue first: settling may start another request of this instance on the same bytes. */
+    const settle = (outcome: Outcome): void => {
+      if (queued) fair?.leave(r);
+      queued = false;
+      this.queue.settle(r, outcome);
+    };
     try {
+      if (fair !== undefined) {
+        const first = this.#take(r.scope, r, r.write, 1, true);
+        if (first === 'granted') return settle('granted');
+        const start = (write: boolean, bytes: Range): WaitTicket => (r.ticket = this.file.waitAsync(write, bytes.start, bytes.count));
+        const entry = this.#entry(r, first);
+        queued = await fair.enter(r, entry, start, () => r.state === RequestState.Cancelling);
+        r.ticket = undefined;
+        // Also abandoned when entering needed no kernel wait (no ticket to cancel meanwhile).
+        if (!queued || r.state === RequestState.Cancelling) return settle(r.reason ?? 'timeout');
+        this.debug?.(`queued ${describeRange(r, r.write)} (${entry})`);
+      }
       for (;;) {
-        if (this.#take(r.scope, r, r.write, 1)) return this.queue.settle(r, 'granted');
+        if (this.#take(r.scope, r, r.write, 1) === 'granted') return settle('granted');
         const part = this.#waitPart(r);
         taken = part;
         r.ticket = this.file.waitAsync(r.write, part.start, part.count);
@@ -98,17 +166,17 @@ export class Acquirer implements Runner {
         r.ticket = undefined;
         if (r.state === RequestState.Cancelling) {
           this.#giveBack(part);
-          return this.queue.settle(r, r.reason ?? 'timeout');
+          return settle(r.reason ?? 'timeout');
         }
         if (end === 'stopped') throw new LockSystemError('fcntl(F_SETLKW)', 'EINTR', 'the lock wait stopped without being cancelled');
         // The part is held now. The whole range in one set, or the part goes back before the next wait.
-        if (this.#take(r.scope, r, r.write, 1)) return this.queue.settle(r, 'granted');
+        if (this.#take(r.scope, r, r.write, 1) === 'granted') return settle('granted');
         this.#giveBack(part);
         taken = undefined;
       }
     } catch (err) {
       if (taken !== undefined) this.#giveBack(taken);
-      this.queue.settle(r, err as Error);
+      settle(err as Error);
     }
   }
 
@@ -136,19 +204,25 @@ export class Acquirer implements Runner {
 
   /**
    * One non-blocking set of the whole range; on success, checks the file is still the one at
-   * the path and records the grant for `scope`. When the file was deleted or replaced, gives
-   * the grant back and, if this instance holds nothing and has no other request (`inFlight`
-   * is how many requests belong to the caller itself), reopens the path and tries again;
-   * otherwise marks the instance replaced and throws.
+   * the path and records the grant for `scope`. With `queueCheck`, a grant made while another
+   * owner is queued for an overlapping range is given back at once (`'late'`: the request
+   * would have jumped the queue). When the file was deleted or replaced, gives the grant back
+   * and, if this instance holds nothing and has no other request (`inFlight` is how many
+   * requests belong to the caller itself), reopens the path and tries again; otherwise marks
+   * the instance replaced and throws.
    */
-  #take(scope: Scope, range: Range, write: boolean, inFlight: number): boolean {
+  #take(scope: Scope, range: Range, write: boolean, inFlight: number, queueCheck = false): Taken {
     const end = range.start + range.count;
     for (;;) {
-      if (!this.file.set(write ? 'write' : 'read', range.start, range.count)) return false;
+      if (!this.file.set(write ? 'write' : 'read', range.start, range.count)) return 'busy';
+      if (queueCheck && this.fair?.queued(range) === true) {
+        this.locks.restore(range.start, end);
+        return 'late';
+      }
       if (this.file.isCurrent()) {
         this.locks.record(scope, range.start, end, write);
         this.debug?.(`acquired ${describeRange(range, write)}${scope === undefined ? '' : ' (handle)'}`);
-        return true;
+        return 'granted';
       }
       this.locks.restore(range.start, end);
       if (!this.locks.empty || this.queue.size + this.queue.pending > inFlight) throw this.file.markReplaced();
@@ -157,6 +231,9 @@ export class Acquirer implements Runner {
     }
   }
 }
+
+/** What one non-blocking try found: granted, busy, or free but with another owner queued for it. */
+type Taken = 'granted' | 'busy' | 'late';
 
 /**
  * What a request that may not wait answers when its range is not free now: busy for

@@ -23,6 +23,7 @@ import { InvalidArgumentError, LockBusyError, LockCanceledError, LockClosedError
 import { createLogger, type Logger, toLogger } from '../logger';
 import type { Backend } from '../sys/fcntl';
 import { Acquirer, describeRange } from './acquirer';
+import { FairQueue } from './fair-queue';
 import { OwnerFile } from './owner-file';
 import { Holding, OwnerLocks, type Scope } from './owner-locks';
 import { abortError, type Outcome } from './request-queue';
@@ -41,6 +42,14 @@ export interface LocksFileOptions {
    * announced through `logger.warn`; see the README for what that backend cannot guarantee).
    */
   readonly backend?: Backend;
+  /**
+   * Fair hand-over (default true, OFD backend only): while another owner using the queue waits
+   * for an overlapping range, a request of this instance is not granted before it, even when
+   * the range is free at that instant; it queues behind, and readers that ask after a waiting
+   * writer wait for it. `false` keeps the kernel's plain behaviour: whoever retries first wins
+   * (the releaser usually), for the highest throughput. See the README's "Fairness".
+   */
+  readonly fair?: boolean;
 }
 
 /** A range of lock indices this instance holds. */
@@ -109,6 +118,8 @@ export class LocksFile {
   readonly id: string;
   /** Kernel lock family in use. */
   readonly backend: Backend;
+  /** Whether requests go through the fair queue (option `fair`, OFD backend). */
+  readonly fair: boolean;
   #closed = false;
   readonly #file: OwnerFile;
   readonly #locks: OwnerLocks;
@@ -126,6 +137,7 @@ export class LocksFile {
     const resolved = path === undefined ? nodePath.join(os.tmpdir(), `locksfile-${randomUUID()}.lock`) : toPath(path);
     this.id = toString(opts.id, 'options.id', randomUUID());
     const verbose = toBoolean(opts.verbose, 'options.verbose', false);
+    const fair = toBoolean(opts.fair, 'options.fair', true);
     const logger = toLogger(opts.logger, 'options.logger') ?? (verbose ? createLogger('locksfile', 'debug') : undefined);
     const backend = toChoice<Backend>(opts.backend, 'options.backend', ['ofd', 'posix']);
     this.path = resolved;
@@ -133,7 +145,8 @@ export class LocksFile {
     this.#file = new OwnerFile(resolved, backend, logger);
     this.backend = this.#file.backend;
     this.#locks = new OwnerLocks(this.#file);
-    this.#acquirer = new Acquirer(this.#file, this.#locks, this.#debug);
+    this.fair = fair && this.backend === 'ofd';
+    this.#acquirer = new Acquirer(this.#file, this.#locks, this.#debug, this.fair ? new FairQueue(this.#file) : undefined);
     this.#debug?.(`opened ${resolved} (${this.backend}${this.#file.writable ? '' : ', read-only'})`);
   }
 
@@ -267,6 +280,7 @@ export class LocksFile {
   readonly #dropHandle = (handle: Handle): void => {
     if (this.#closed) return;
     this.#locks.releaseHandle(handle);
+    this.#acquirer.noteRelease(handle.start, handle.end);
     this.#afterRelease();
     this.#debug?.(`released ${describeRange(handle)} (handle)`);
   };
@@ -287,6 +301,7 @@ export class LocksFile {
       (r) => new LockCanceledError(`acquire of ${describeRange(r)} cancelled by release of an overlapping range`),
     );
     this.#locks.releaseOwner(start, end);
+    this.#acquirer.noteRelease(start, end);
     this.#afterRelease();
     this.#debug?.(`released ${range === undefined ? 'everything' : describeRange(range)}`);
   }

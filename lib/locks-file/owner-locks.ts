@@ -95,6 +95,12 @@ export class OwnerLocks {
     else this.restore(start, end);
   }
 
+  /** Whether any scope of this instance holds something on `[start, end)`. */
+  holds(start: number, end: number): boolean {
+    if (this.#anyHandle(start, end)) return true;
+    return this.#owner.size !== 0 && this.#owner.segments(start, end).length !== 0;
+  }
+
   #anyHandle(start: number, end: number): boolean {
     for (const h of this.#handles) if (h.start < end && start < h.end) return true;
     return false;
