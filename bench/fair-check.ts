@@ -1,5 +1,5 @@
 /**
- * Fair hand-over check (issue 10), standalone: fair (default) and `fair: false` side by side.
+ * Fair hand-over check (issue 10), standalone: `fair: true` and `fair: false` (the default) side by side.
  *
  * 1. P processes on one write lock for `seconds`, each looping acquire, append one byte (its
  *    own letter) to a shared data file, release. The data file is the grant sequence:

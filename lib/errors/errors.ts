@@ -24,6 +24,7 @@ const LOCK_ERROR_CODES = [
   'ERR_LOCK_SYSTEM',
   'ERR_LOCK_UNSUPPORTED',
   'ERR_SHMLOCK_INCONSISTENT',
+  'ERR_LOCK_LOST',
 ] as const;
 
 /** The stable `code` of a {@link LockError}: one string per failure kind, never renamed. */
@@ -226,6 +227,8 @@ export class ShmLockInconsistentError extends LockError {
  * rejects every later call with this error until it is closed, and never reconnects on its own.
  */
 export class LockLostError extends LockError {
+  static override readonly codes: readonly LockErrorCode[] = ['ERR_LOCK_LOST'];
+
   constructor(message: string, cause?: unknown) {
     super('ERR_LOCK_LOST', message, cause === undefined ? undefined : { cause });
   }

@@ -32,7 +32,7 @@ afterEach(async () => {
 });
 
 function open(options?: { fair?: boolean }): LocksFile {
-  const lf = new LocksFile(lockPath, options);
+  const lf = new LocksFile(lockPath, { fair: true, ...options });
   opened.push(lf);
   return lf;
 }
