@@ -18,8 +18,8 @@ export const lockfileAdapters: readonly LockAdapter[] = [
       const file = `${path}.lf`;
       return {
         mode: 'async',
-        acquire(index) {
-          checkWholeFile('lockfile', index);
+        acquire(index, _write, len) {
+          checkWholeFile('lockfile', index, len);
           return new Promise<void>((resolve, reject) => {
             lock(file, { wait: WAIT_MS, pollPeriod: 1 }, (err) => (err ? reject(err) : resolve()));
           });
@@ -41,8 +41,8 @@ export const lockfileAdapters: readonly LockAdapter[] = [
       const file = `${path}.lf`;
       return {
         mode: 'sync',
-        acquire(index) {
-          checkWholeFile('lockfile', index);
+        acquire(index, _write, len) {
+          checkWholeFile('lockfile', index, len);
           lockSync(file);
         },
         release() {

@@ -68,8 +68,10 @@ export function oursUnavailable(id: string): string | null {
   const m = l.module;
   switch (id) {
     case 'ours-sync':
+    case 'ours-sync-per-use':
       return hasMethod(m.LocksFile, 'acquireSync') ? null : 'the library exports no LocksFile with acquireSync yet';
     case 'ours-async':
+    case 'ours-async-per-use':
       return hasMethod(m.LocksFile, 'acquire') ? null : 'the library exports no LocksFile with async acquire yet';
     case 'ours-shm-sync':
       return hasMethod(m.ShmLock, 'acquireSync') ? null : 'the library exports no ShmLock with acquireSync yet';
@@ -91,6 +93,11 @@ function required<K extends keyof OursModule>(key: K): OursModule[K] {
 const WRITE = { write: true } as const;
 const READ = { write: false } as const;
 
+/** Our spec for `[index, index + len)`: the bare index for one byte. */
+function specOf(index: number, len = 1): OursSpec {
+  return len === 1 ? index : [index, len];
+}
+
 /** Our adapters. */
 export const oursAdapters: readonly LockAdapter[] = [
   {
@@ -99,8 +106,8 @@ export const oursAdapters: readonly LockAdapter[] = [
       const lf = new (required('LocksFile'))(p);
       return {
         mode: 'sync',
-        acquire: (index, write) => lf.acquireSync(index, write ? WRITE : READ),
-        release: (index) => lf.release(index),
+        acquire: (index, write, len) => lf.acquireSync(specOf(index, len), write ? WRITE : READ),
+        release: (index, len) => lf.release(specOf(index, len)),
         close: () => lf.close(),
       };
     },
@@ -111,9 +118,50 @@ export const oursAdapters: readonly LockAdapter[] = [
       const lf = new (required('LocksFile'))(p);
       return {
         mode: 'async',
-        acquire: (index, write) => lf.acquire(index, write ? WRITE : READ),
-        release: (index) => lf.release(index),
+        acquire: (index, write, len) => lf.acquire(specOf(index, len), write ? WRITE : READ),
+        release: (index, len) => lf.release(specOf(index, len)),
         close: () => lf.close(),
+      };
+    },
+  },
+  {
+    // Path-based use: a new instance per use, closed after the release (opens and closes the file each time).
+    id: 'ours-sync-per-use',
+    open(p) {
+      const Ctor = required('LocksFile');
+      let lf: OursLocksFile | undefined;
+      return {
+        mode: 'sync',
+        acquire: (index, write, len) => {
+          lf = new Ctor(p);
+          return lf.acquireSync(specOf(index, len), write ? WRITE : READ);
+        },
+        release: (index, len) => {
+          lf?.release(specOf(index, len));
+          lf?.close();
+          lf = undefined;
+        },
+        close: () => lf?.close(),
+      };
+    },
+  },
+  {
+    id: 'ours-async-per-use',
+    open(p) {
+      const Ctor = required('LocksFile');
+      let lf: OursLocksFile | undefined;
+      return {
+        mode: 'async',
+        acquire: (index, write, len) => {
+          lf = new Ctor(p);
+          return lf.acquire(specOf(index, len), write ? WRITE : READ);
+        },
+        release: (index, len) => {
+          lf?.release(specOf(index, len));
+          lf?.close();
+          lf = undefined;
+        },
+        close: () => lf?.close(),
       };
     },
   },

@@ -20,8 +20,8 @@ export const properLockfileAdapters: readonly LockAdapter[] = [
       let releaseFn: (() => Promise<void>) | undefined;
       return {
         mode: 'async',
-        async acquire(index) {
-          checkWholeFile('proper-lockfile', index);
+        async acquire(index, _write, len) {
+          checkWholeFile('proper-lockfile', index, len);
           releaseFn = await lock(file, ASYNC_OPTIONS);
         },
         release() {
@@ -43,8 +43,8 @@ export const properLockfileAdapters: readonly LockAdapter[] = [
       let releaseFn: (() => void) | undefined;
       return {
         mode: 'sync',
-        acquire(index) {
-          checkWholeFile('proper-lockfile', index);
+        acquire(index, _write, len) {
+          checkWholeFile('proper-lockfile', index, len);
           releaseFn = lockSync(file, SYNC_OPTIONS);
         },
         release() {

@@ -63,8 +63,11 @@ export function renderMarkdown(res: BenchResult, chartFile: string): string {
   out.push('## Targets', '', '| target | measured | status |', '|---|---|---|');
   for (const t of res.targets) out.push(`| ${esc(t.target)} | ${esc(t.measured)} | ${t.status === 'met' ? 'met' : `**${t.status}**`} |`);
   out.push('', '"Advantage" columns: how many times better ours is than that row on the primary metric (time: other ÷ ours; rate: ours ÷ other), both measured in this run; below 1x ours is worse.', '');
-  out.push('## Implementations', '', '| implementation | what one pair is | ran |', '|---|---|---|');
-  for (const i of res.impls) out.push(`| ${esc(i.label)} | ${esc(i.how)} | ${i.unavailable === null ? 'yes' : esc(`no: ${i.unavailable}`)} |`);
+  out.push('## Implementations', '', '| implementation | what one operation does | lock path filesystem | ran |', '|---|---|---|---|');
+  for (const i of res.impls) {
+    const fsName = i.lockDir === 'shm' ? `${e.lockFs.shm} (/dev/shm)` : e.lockFs.scratch;
+    out.push(`| ${esc(i.label)} | ${esc(i.how)} | ${esc(fsName)} | ${i.unavailable === null ? 'yes' : esc(`no: ${i.unavailable}`)} |`);
+  }
   for (const w of res.workloads) {
     out.push('', `## ${w.title}`, '', `${WORKLOAD_NOTES[w.id] ?? ''} Primary metric: ${w.primary.metric} (${w.primary.better} is better).`);
     const rows = res.rows.filter((r) => r.workload === w.id);
