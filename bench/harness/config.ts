@@ -18,6 +18,8 @@ export interface BenchConfig {
   readonly outDir: string | null;
   /** Keep the scratch directory (`--keep`), for debugging. */
   readonly keep: boolean;
+  /** Warm-up run before every measured repetition of the time-based workloads, ms. */
+  readonly warmupMs: number;
   /** Uncontended pair: time per repetition and warm-up, in ms. */
   readonly uncontended: { readonly repMs: number; readonly warmupMs: number };
   /** Contended counter: process counts and time per repetition (ms). */
@@ -81,6 +83,7 @@ export function parseArgs(args: readonly string[]): BenchConfig {
     impls: listArg(args, 'impls'),
     outDir: outArg === undefined ? null : outArg.slice(6),
     keep: args.includes('--keep'),
+    warmupMs: quick ? 20 : 50,
     uncontended: quick ? { repMs: 40, warmupMs: 20 } : { repMs: 200, warmupMs: 100 },
     counter: quick ? { procs: [4], durationMs: 60 } : { procs: [1, 2, 4, 8], durationMs: 150 },
     race: quick ? { procs: [4], laps: 20, tracks: 50 } : { procs: [2, 4, 8], laps: 100, tracks: 50 },

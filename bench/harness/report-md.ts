@@ -7,7 +7,7 @@
 import { fmtAdvantage } from './ratios';
 import type { BenchResult } from './result';
 import { fmt } from './stats';
-import type { Row } from './types';
+import type { Metric, Row } from './types';
 
 const WORKLOAD_NOTES: Readonly<Record<string, string>> = {
   uncontended: 'One process, nobody else: back-to-back acquire + release of one lock. Verified: every repetition completed its pair count (exclusion itself is verified by the contended counter).',
@@ -23,6 +23,18 @@ function esc(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
+/**
+ * One figure: the reported value (median, or the true maximum for worst-case metrics), the
+ * range over the warm repetitions, a WIDE flag when they spread by more than half the median,
+ * and the cold first run for the primary and worst-case metrics.
+ */
+function cell(v: Metric | undefined, primary: boolean): string {
+  if (v === undefined) return '';
+  const range = v.reps.length > 1 ? ` [${fmt(v.min)}–${fmt(v.max)}]` : '';
+  const cold = v.cold !== null && (primary || v.aggregate === 'max') ? `; cold ${fmt(v.cold)}` : '';
+  return `${fmt(v.value)} ${v.unit}${v.aggregate === 'max' ? ' (max)' : ''}${range}${v.wide ? ' **WIDE**' : ''}${cold}`;
+}
+
 function caseTable(res: BenchResult, workload: string, kase: string, rows: readonly Row[]): string[] {
   const w = res.workloads.find((x) => x.id === workload)!;
   const metricNames = [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))].filter((m) => m !== 'operations');
@@ -32,10 +44,7 @@ function caseTable(res: BenchResult, workload: string, kase: string, rows: reado
   const lines = [`| ${head.map(esc).join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of rows) {
     const cells = [r.group === 'ours' ? `**${r.label}**` : r.label, r.status === 'ok' ? 'ok' : `**${r.status}**`];
-    for (const m of metricNames) {
-      const v = r.metrics[m];
-      cells.push(v === undefined ? '' : `${fmt(v.value)} ${v.unit}`);
-    }
+    for (const m of metricNames) cells.push(cell(r.metrics[m], m === w.primary.metric));
     for (const o of ours) {
       const ratio = res.ratios.find((x) => x.workload === workload && x.case === kase && x.ours === o.impl && x.other === r.impl);
       cells.push(ratio === undefined ? (r.impl === o.impl ? '—' : '') : fmtAdvantage(ratio.advantage));
@@ -51,9 +60,11 @@ export function renderMarkdown(res: BenchResult, chartFile: string): string {
   const e = res.environment;
   const out: string[] = [];
   out.push(`# locksfile benchmark, ${res.timestamp}`, '');
-  out.push(`- Mode: **${res.mode}**, ${res.reps} repetitions per figure (medians reported), ${res.durationS.toFixed(0)} s in total.`);
+  out.push(`- Mode: **${res.mode}**, ${res.reps} warm repetitions per figure, ${res.durationS.toFixed(0)} s in total. The implementations of one case run interleaved: one repetition of each per round (A B C, C B A, ...), each measured repetition after a short warm-up run; the first run of each implementation is reported apart as "cold".`);
+  out.push('- Cells: median `[min–max over the warm repetitions]`; worst-case metrics (marked "(max)") report the true maximum over all warm repetitions. **WIDE**: the repetitions spread by more than half the median. A target is met only when every paired repetition (same round) meets it.');
   out.push(`- Machine: ${e.cpu}, ${e.cores} cores, ${e.memoryGiB} GiB; ${e.kernel}; Node ${e.node}; ${e.python}.`);
   const busy = Math.max(e.loadAverage.start, e.loadAverage.end) > e.cores / 2;
+  out.push(`- Lock paths: scratch directory on ${e.lockFs.scratch}; /dev/shm on ${e.lockFs.shm}.`);
   out.push(`- Load average (1 min) at start / end: ${e.loadAverage.start.toFixed(2)} / ${e.loadAverage.end.toFixed(2)}${busy ? ' — **the machine was busy with other work; absolute figures are inflated and noisy, compare ratios only**' : ''}.`);
   out.push(res.ours.loaded ? `- Ours: loaded from \`${res.ours.from}\`.` : `- Ours: **not available in this run**: ${res.ours.reason}. Ratios and targets need it.`);
   const unavailable = res.impls.filter((i) => i.unavailable !== null);
