@@ -12,7 +12,9 @@ import { send } from './roles/io';
 import { raceRole } from './roles/race';
 import { readersRole } from './roles/readers';
 import { scaleRole } from './roles/scale';
+import { sporadicRole } from './roles/sporadic';
 import { uncontendedRole } from './roles/uncontended';
+import { wideWriterRole } from './roles/wide-writer';
 
 async function main(): Promise<void> {
   const arg = process.argv[2];
@@ -31,6 +33,10 @@ async function main(): Promise<void> {
       return readersRole(cfg);
     case 'scale':
       return scaleRole(cfg);
+    case 'wide-writer':
+      return wideWriterRole(cfg);
+    case 'sporadic':
+      return sporadicRole(cfg);
   }
 }
 

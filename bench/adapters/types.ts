@@ -51,3 +51,22 @@ export function notAcquired(id: string, index: number): Error {
 export function checkWholeFile(id: string, index: number, len = 1): void {
   if (index !== 0 || len !== 1) throw new Error(`${id} locks whole files only; [${index}, ${index + len}) is not supported`);
 }
+
+/** Acquire and release of any handle as promises (a sync handle blocks inside the call). */
+export interface AwaitableLock {
+  acquire(index: number, write: boolean, len?: number): Promise<void>;
+  release(index: number, len?: number): Promise<void>;
+}
+
+/** `h` behind promise-returning calls; an acquire that reports `false` throws. */
+export function awaitable(h: LockHandle, id: string): AwaitableLock {
+  return {
+    async acquire(index, write, len) {
+      const ok = h.mode === 'sync' ? h.acquire(index, write, len) : await h.acquire(index, write, len);
+      if (ok === false) throw notAcquired(id, index);
+    },
+    async release(index, len) {
+      await h.release(index, len);
+    },
+  };
+}

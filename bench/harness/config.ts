@@ -42,12 +42,18 @@ export interface BenchConfig {
     readonly repMs: number;
     readonly setupBudgetMs: number;
   };
+  /** Fairness (issue 10): process counts on one write lock and time per repetition (ms). */
+  readonly fairness: { readonly procs: readonly number[]; readonly durationMs: number };
+  /** Wide writer on [0, width) against narrow readers holding `readUs` each; time per repetition (ms). */
+  readonly wideWriter: { readonly readers: number; readonly width: number; readonly readUs: number; readonly durationMs: number };
+  /** Sporadic contention: idle time between contended acquires (ms), holder's release delay (ms), repetitions. */
+  readonly sporadic: { readonly idleMs: number; readonly releaseDelayMs: number; readonly reps: number };
   /** Event-loop health: processes, time per repetition (ms) and busy time inside the lock (µs). */
   readonly eventLoop: { readonly procs: number; readonly durationMs: number; readonly holdUs: number };
 }
 
 /** Names of all workloads, in run order. */
-export const WORKLOAD_IDS = ['uncontended', 'counter', 'race', 'handover', 'readers', 'scale', 'event-loop'] as const;
+export const WORKLOAD_IDS = ['uncontended', 'counter', 'fairness', 'wide-writer', 'sporadic', 'race', 'handover', 'readers', 'scale', 'event-loop'] as const;
 
 function listArg(args: readonly string[], name: string): string[] | null {
   const a = args.find((x) => x.startsWith(`--${name}=`));
@@ -92,6 +98,9 @@ export function parseArgs(args: readonly string[]): BenchConfig {
     scale: quick
       ? { held: [100, 10_000, 100_000], sparseMax: 10_000, widths: [1, 1000, 1e9], repMs: 30, setupBudgetMs: 20_000 }
       : { held: [100, 10_000, 100_000], sparseMax: 100_000, widths: [1, 1000, 1e9], repMs: 150, setupBudgetMs: 180_000 },
+    fairness: quick ? { procs: [4], durationMs: 250 } : { procs: [2, 4, 8], durationMs: 1000 },
+    wideWriter: { readers: 3, width: 64, readUs: 200, durationMs: quick ? 400 : 1500 },
+    sporadic: { idleMs: 1500, releaseDelayMs: 2, reps: quick ? 3 : 8 },
     eventLoop: quick ? { procs: 4, durationMs: 60, holdUs: 200 } : { procs: 4, durationMs: 300, holdUs: 200 },
   };
 }

@@ -93,6 +93,8 @@ export type WorkerConfig =
   | (WorkerBase & { readonly role: 'race'; readonly tracks: number; readonly laps: number })
   | (WorkerBase & { readonly role: 'handover'; readonly parkUs: number })
   | (WorkerBase & { readonly role: 'readers' })
+  | (WorkerBase & { readonly role: 'wide-writer'; readonly width: number; readonly readUs: number })
+  | (WorkerBase & { readonly role: 'sporadic' })
   | (WorkerBase & {
       readonly role: 'scale';
       readonly reps: number;
