@@ -53,7 +53,7 @@ export interface BenchConfig {
 }
 
 /** Names of all workloads, in run order. */
-export const WORKLOAD_IDS = ['uncontended', 'counter', 'fairness', 'wide-writer', 'sporadic', 'race', 'handover', 'readers', 'scale', 'event-loop'] as const;
+export const WORKLOAD_IDS = ['uncontended', 'counter', 'fairness', 'wide-writer', 'sporadic', 'per-use', 'race', 'handover', 'readers', 'scale', 'event-loop'] as const;
 
 function listArg(args: readonly string[], name: string): string[] | null {
   const a = args.find((x) => x.startsWith(`--${name}=`));

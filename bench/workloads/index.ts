@@ -10,10 +10,11 @@ import { fairnessWorkload } from './fairness';
 import { handoverWorkload } from './handover';
 import { raceWorkload } from './race';
 import { readersWorkload } from './readers';
+import { perUseWorkload } from './per-use';
 import { scaleWorkload } from './scale';
 import { sporadicWorkload } from './sporadic';
 import { uncontended } from './uncontended';
 import { wideWriterWorkload } from './wide-writer';
 
 /** All workloads. */
-export const WORKLOADS: readonly Workload[] = [uncontended, counter, fairnessWorkload, wideWriterWorkload, sporadicWorkload, raceWorkload, handoverWorkload, readersWorkload, scaleWorkload, eventLoop];
+export const WORKLOADS: readonly Workload[] = [uncontended, counter, fairnessWorkload, wideWriterWorkload, sporadicWorkload, perUseWorkload, raceWorkload, handoverWorkload, readersWorkload, scaleWorkload, eventLoop];
