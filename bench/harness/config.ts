@@ -38,6 +38,8 @@ export interface BenchConfig {
   readonly scale: {
     readonly held: readonly number[];
     readonly sparseMax: number;
+    /** The largest alternating (write/read, adjacent) count: O(n^2) set-up like sparse. */
+    readonly alternatingMax: number;
     readonly widths: readonly number[];
     readonly repMs: number;
     readonly setupBudgetMs: number;
@@ -96,8 +98,8 @@ export function parseArgs(args: readonly string[]): BenchConfig {
     handover: quick ? { rounds: 40, parkUs: 300 } : { rounds: 200, parkUs: 300 },
     readers: quick ? { procs: [4], durationMs: 60 } : { procs: [1, 2, 4, 8], durationMs: 150 },
     scale: quick
-      ? { held: [100, 10_000, 100_000], sparseMax: 10_000, widths: [1, 1000, 1e9], repMs: 30, setupBudgetMs: 20_000 }
-      : { held: [100, 10_000, 100_000], sparseMax: 100_000, widths: [1, 1000, 1e9], repMs: 150, setupBudgetMs: 180_000 },
+      ? { held: [100, 10_000, 100_000], sparseMax: 10_000, alternatingMax: 10_000, widths: [1, 1000, 1e9], repMs: 30, setupBudgetMs: 20_000 }
+      : { held: [100, 10_000, 100_000], sparseMax: 100_000, alternatingMax: 10_000, widths: [1, 1000, 1e9], repMs: 150, setupBudgetMs: 180_000 },
     fairness: quick ? { procs: [4], durationMs: 250 } : { procs: [2, 4, 8], durationMs: 1000 },
     wideWriter: { readers: 3, width: 64, readUs: 200, durationMs: quick ? 400 : 1500 },
     sporadic: { idleMs: 1500, releaseDelayMs: 2, reps: quick ? 3 : 8 },

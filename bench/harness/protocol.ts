@@ -101,6 +101,7 @@ export type WorkerConfig =
       readonly repMs: number;
       readonly held: readonly number[];
       readonly sparseMax: number;
+      readonly alternatingMax: number;
       readonly widths: readonly number[];
       readonly setupBudgetMs: number;
       readonly measureOther: boolean;

@@ -15,7 +15,7 @@ const WORKLOAD_NOTES: Readonly<Record<string, string>> = {
   race: 'pylocksfile\'s testRace: P processes walk hand-over-hand over a ring of indexed locks (lock next, then release current). Verified: no track was ever found occupied and every visit count is exact.',
   handover: 'Two processes ping-pong one lock; the holder stamps CLOCK_MONOTONIC just before releasing, the waiter measures to its own return. Verified: no waiter returned before the release.',
   readers: 'P processes take and release the same read lock. Verified: all P hold it at once at the start of every repetition.',
-  scale: 'Cost of one more acquire+release pair with N indices held on the same file (dense = adjacent, merged by the kernel; sparse = every other index, one kernel lock each), and of ranges of growing width. "raw fcntl, 2nd OFD" measures the kernel alone on the same file. Verified by F_OFD_GETLK probes.',
+  scale: 'Cost of one more acquire+release pair with N indices held on the same file (alternating = adjacent indices, write and read in turn, so no two merge; sparse = every other index, one kernel lock each), and of ranges of growing width. "raw fcntl, 2nd OFD" measures the kernel alone on the same file. Verified by F_OFD_GETLK probes.',
   'event-loop': 'P processes contend; each operation is busy inside the lock, and every process yields to its event loop after each operation. monitorEventLoopDelay p99 of the worst process (1 ms resolution, so ~1 ms is the floor). Counter verified as above.',
 };
 
