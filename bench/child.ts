@@ -9,6 +9,7 @@ import type { WorkerConfig } from './harness/protocol';
 import { counterRole } from './roles/counter';
 import { handoverRole } from './roles/handover';
 import { send } from './roles/io';
+import { manyWaitersRole } from './roles/many-waiters';
 import { raceRole } from './roles/race';
 import { readersRole } from './roles/readers';
 import { scaleRole } from './roles/scale';
@@ -37,6 +38,8 @@ async function main(): Promise<void> {
       return wideWriterRole(cfg);
     case 'sporadic':
       return sporadicRole(cfg);
+    case 'many-waiters':
+      return manyWaitersRole(cfg);
   }
 }
 

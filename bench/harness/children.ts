@@ -103,7 +103,8 @@ export function startWorker(config: WorkerConfig): Child {
   if (implInfo(config.impl).runtime === 'python') {
     return new Child(label, 'python3', [path.join(repoRoot(), 'bench', 'python', 'worker.py'), arg]);
   }
-  return new Child(label, process.execPath, [path.join(__dirname, '..', 'child.js'), arg]);
+  // --expose-gc: the many-waiters workload collects garbage before reading RSS.
+  return new Child(label, process.execPath, ['--expose-gc', path.join(__dirname, '..', 'child.js'), arg]);
 }
 
 /**

@@ -50,12 +50,14 @@ export interface BenchConfig {
   readonly wideWriter: { readonly readers: number; readonly width: number; readonly readUs: number; readonly durationMs: number };
   /** Sporadic contention: idle time between contended acquires (ms), holder's release delay (ms), repetitions. */
   readonly sporadic: { readonly idleMs: number; readonly releaseDelayMs: number; readonly reps: number };
+  /** Many waiters in one process: pending acquire counts, measuring window (ms), repetitions. */
+  readonly manyWaiters: { readonly counts: readonly number[]; readonly settleMs: number; readonly windowMs: number; readonly reps: number };
   /** Event-loop health: processes, time per repetition (ms) and busy time inside the lock (µs). */
   readonly eventLoop: { readonly procs: number; readonly durationMs: number; readonly holdUs: number };
 }
 
 /** Names of all workloads, in run order. */
-export const WORKLOAD_IDS = ['uncontended', 'counter', 'fairness', 'wide-writer', 'sporadic', 'per-use', 'race', 'handover', 'readers', 'scale', 'event-loop'] as const;
+export const WORKLOAD_IDS = ['uncontended', 'counter', 'fairness', 'wide-writer', 'sporadic', 'many-waiters', 'per-use', 'race', 'handover', 'readers', 'scale', 'event-loop'] as const;
 
 function listArg(args: readonly string[], name: string): string[] | null {
   const a = args.find((x) => x.startsWith(`--${name}=`));
@@ -103,6 +105,7 @@ export function parseArgs(args: readonly string[]): BenchConfig {
     fairness: quick ? { procs: [4], durationMs: 250 } : { procs: [2, 4, 8], durationMs: 1000 },
     wideWriter: { readers: 3, width: 64, readUs: 200, durationMs: quick ? 400 : 1500 },
     sporadic: { idleMs: 1500, releaseDelayMs: 2, reps: quick ? 3 : 8 },
+    manyWaiters: quick ? { counts: [8, 64], settleMs: 200, windowMs: 150, reps: 3 } : { counts: [1, 8, 32, 64, 256], settleMs: 300, windowMs: 200, reps: 3 },
     eventLoop: quick ? { procs: 4, durationMs: 60, holdUs: 200 } : { procs: 4, durationMs: 300, holdUs: 200 },
   };
 }

@@ -95,6 +95,7 @@ export type WorkerConfig =
   | (WorkerBase & { readonly role: 'readers' })
   | (WorkerBase & { readonly role: 'wide-writer'; readonly width: number; readonly readUs: number })
   | (WorkerBase & { readonly role: 'sporadic' })
+  | (WorkerBase & { readonly role: 'many-waiters' })
   | (WorkerBase & {
       readonly role: 'scale';
       readonly reps: number;

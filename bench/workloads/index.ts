@@ -10,6 +10,7 @@ import { fairnessWorkload } from './fairness';
 import { handoverWorkload } from './handover';
 import { raceWorkload } from './race';
 import { readersWorkload } from './readers';
+import { manyWaitersWorkload } from './many-waiters';
 import { perUseWorkload } from './per-use';
 import { scaleWorkload } from './scale';
 import { sporadicWorkload } from './sporadic';
@@ -17,4 +18,4 @@ import { uncontended } from './uncontended';
 import { wideWriterWorkload } from './wide-writer';
 
 /** All workloads. */
-export const WORKLOADS: readonly Workload[] = [uncontended, counter, fairnessWorkload, wideWriterWorkload, sporadicWorkload, perUseWorkload, raceWorkload, handoverWorkload, readersWorkload, scaleWorkload, eventLoop];
+export const WORKLOADS: readonly Workload[] = [uncontended, counter, fairnessWorkload, wideWriterWorkload, sporadicWorkload, manyWaitersWorkload, perUseWorkload, raceWorkload, handoverWorkload, readersWorkload, scaleWorkload, eventLoop];
