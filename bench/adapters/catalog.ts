@@ -34,6 +34,8 @@ export interface ImplInfo {
    * a 500 ms poll after a non-atomic check).
    */
   readonly perUseOnly?: boolean;
+  /** Measured only in the recovery workload (a stale setting that matters only when a holder dies). */
+  readonly recoveryOnly?: boolean;
   /** Where its lock lives: a file in the run's scratch directory, or a name in /dev/shm. */
   readonly lockDir: 'scratch' | 'shm';
 }
@@ -57,10 +59,12 @@ export const CATALOG: readonly ImplInfo[] = [
   { ...node, id: 'fs-ext-well', label: 'fs-ext used well', group: 'peer', mode: 'async', indexed: false, shared: true, waits: true, how: "flockSync(fd, 'exnb') on the calling thread; only when busy await flock(fd, 'ex') on the libuv pool; unlock flockSync(fd, 'un'); whole file" },
   { ...node, ...perUse, id: 'fs-ext-per-use', label: 'fs-ext used well, per use', group: 'peer', mode: 'async', how: "open(path) + fs-ext used well + close per use; whole file" },
   { ...node, id: 'os-lock', label: 'os-lock lock/unlock', group: 'peer', mode: 'async', indexed: true, shared: true, waits: true, how: 'await lock(fd, n, 1, { exclusive }) / await unlock(fd, n, 1): POSIX F_SETLKW on the libuv pool' },
-  { ...node, id: 'proper-lockfile', label: 'proper-lockfile lock', group: 'peer', mode: 'async', indexed: false, shared: false, waits: true, how: 'release = await lock(file, { realpath: false, retries: forever, 1 ms }) / await release()' },
+  { ...node, id: 'proper-lockfile', label: 'proper-lockfile lock', group: 'peer', mode: 'async', indexed: false, shared: false, waits: true, how: 'release = await lock(file, { realpath: false, retries: forever, 1 ms }) / await release(): mkdir <file>.lock, mtime refreshed every 5 s, stale after 10 s (default)' },
   { ...node, id: 'proper-lockfile-sync', label: 'proper-lockfile lockSync', group: 'peer', mode: 'sync', indexed: false, shared: false, waits: false, how: 'release = lockSync(file, { realpath: false }) / release() (cannot wait)' },
   { ...node, id: 'lockfile', label: 'lockfile lock', group: 'peer', mode: 'async', indexed: false, shared: false, waits: true, how: 'lock(path, { wait, pollPeriod: 1 }, cb) / unlock(path, cb): O_EXCL create + polling' },
   { ...node, ...perUse, id: 'cross-process-lock', label: 'cross-process-lock', group: 'peer', mode: 'async', how: 'unlock = await lock(file) (existsSync, then write <file>.lock with pid+time; retry every 500 ms) / await unlock()' },
+  { ...node, recoveryOnly: true, indexed: false, shared: false, waits: false, id: 'proper-lockfile-stale-2s', label: 'proper-lockfile lock, stale 2 s', group: 'peer', mode: 'async', how: 'proper-lockfile lock as above with stale: 2000 (its minimum; default 10,000)' },
+  { ...node, recoveryOnly: true, indexed: false, shared: false, waits: false, id: 'lockfile-stale-2s', label: 'lockfile lock, stale 2 s', group: 'peer', mode: 'async', how: 'lockfile lock as above with stale: 2000 (default: none, a dead holder blocks forever)' },
   { ...node, id: 'lockfile-sync', label: 'lockfile lockSync', group: 'peer', mode: 'sync', indexed: false, shared: false, waits: false, how: 'lockSync(path) / unlockSync(path) (cannot wait)' },
   { ...py, id: 'py-lockf', label: 'Python fcntl.lockf (pylocksfile)', group: 'peer', indexed: true, shared: true, waits: true, how: 'fcntl.lockf(fd, LOCK_EX, 1, n) / lockf(fd, LOCK_UN, 1, n), measured inside python3' },
   { ...py, lockDir: 'shm', id: 'py-shm', label: 'Python shm create/unlink (shmlock)', group: 'peer', indexed: false, shared: false, waits: false, how: 'os.open(/dev/shm/name, O_CREAT|O_EXCL|O_RDWR, 0o600) + write uuid4 / unlink, inside python3' },

@@ -12,10 +12,11 @@ import { raceWorkload } from './race';
 import { readersWorkload } from './readers';
 import { manyWaitersWorkload } from './many-waiters';
 import { perUseWorkload } from './per-use';
+import { recoveryWorkload } from './recovery';
 import { scaleWorkload } from './scale';
 import { sporadicWorkload } from './sporadic';
 import { uncontended } from './uncontended';
 import { wideWriterWorkload } from './wide-writer';
 
 /** All workloads. */
-export const WORKLOADS: readonly Workload[] = [uncontended, counter, fairnessWorkload, wideWriterWorkload, sporadicWorkload, manyWaitersWorkload, perUseWorkload, raceWorkload, handoverWorkload, readersWorkload, scaleWorkload, eventLoop];
+export const WORKLOADS: readonly Workload[] = [uncontended, counter, fairnessWorkload, wideWriterWorkload, sporadicWorkload, manyWaitersWorkload, perUseWorkload, recoveryWorkload, raceWorkload, handoverWorkload, readersWorkload, scaleWorkload, eventLoop];
