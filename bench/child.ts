@@ -14,6 +14,7 @@ import { raceRole } from './roles/race';
 import { readersRole } from './roles/readers';
 import { scaleRole } from './roles/scale';
 import { sporadicRole } from './roles/sporadic';
+import { threadsRole } from './roles/threads';
 import { uncontendedRole } from './roles/uncontended';
 import { wideWriterRole } from './roles/wide-writer';
 
@@ -40,6 +41,8 @@ async function main(): Promise<void> {
       return sporadicRole(cfg);
     case 'many-waiters':
       return manyWaitersRole(cfg);
+    case 'threads':
+      return threadsRole(cfg);
   }
 }
 

@@ -15,8 +15,9 @@ import { perUseWorkload } from './per-use';
 import { recoveryWorkload } from './recovery';
 import { scaleWorkload } from './scale';
 import { sporadicWorkload } from './sporadic';
+import { threadsWorkload } from './threads';
 import { uncontended } from './uncontended';
 import { wideWriterWorkload } from './wide-writer';
 
 /** All workloads. */
-export const WORKLOADS: readonly Workload[] = [uncontended, counter, fairnessWorkload, wideWriterWorkload, sporadicWorkload, manyWaitersWorkload, perUseWorkload, recoveryWorkload, raceWorkload, handoverWorkload, readersWorkload, scaleWorkload, eventLoop];
+export const WORKLOADS: readonly Workload[] = [uncontended, counter, fairnessWorkload, wideWriterWorkload, sporadicWorkload, threadsWorkload, manyWaitersWorkload, perUseWorkload, recoveryWorkload, raceWorkload, handoverWorkload, readersWorkload, scaleWorkload, eventLoop];
