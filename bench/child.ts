@@ -9,6 +9,7 @@ import type { WorkerConfig } from './harness/protocol';
 import { counterRole } from './roles/counter';
 import { handoverRole } from './roles/handover';
 import { send } from './roles/io';
+import { manyLocksRole } from './roles/many-locks';
 import { manyWaitersRole } from './roles/many-waiters';
 import { raceRole } from './roles/race';
 import { readersRole } from './roles/readers';
@@ -43,6 +44,8 @@ async function main(): Promise<void> {
       return manyWaitersRole(cfg);
     case 'threads':
       return threadsRole(cfg);
+    case 'many-locks':
+      return manyLocksRole(cfg);
   }
 }
 

@@ -54,6 +54,8 @@ export interface BenchConfig {
   readonly manyWaiters: { readonly counts: readonly number[]; readonly settleMs: number; readonly windowMs: number; readonly reps: number };
   /** Worker threads of one process contending: thread counts and time per repetition (ms). */
   readonly threads: { readonly procs: readonly number[]; readonly durationMs: number };
+  /** 1,000 distinct locks: processes, lock count, time per repetition (ms). */
+  readonly manyLocks: { readonly procs: number; readonly locks: number; readonly durationMs: number };
   /** Recovery after a holder's SIGKILL: repetitions (each costs up to a peer's stale time). */
   readonly recoveryReps: number;
   /** Event-loop health: processes, time per repetition (ms) and busy time inside the lock (µs). */
@@ -61,7 +63,7 @@ export interface BenchConfig {
 }
 
 /** Names of all workloads, in run order. */
-export const WORKLOAD_IDS = ['uncontended', 'counter', 'fairness', 'wide-writer', 'sporadic', 'threads', 'many-waiters', 'per-use', 'recovery', 'race', 'handover', 'readers', 'scale', 'event-loop'] as const;
+export const WORKLOAD_IDS = ['uncontended', 'counter', 'fairness', 'wide-writer', 'sporadic', 'threads', 'many-waiters', 'many-locks', 'per-use', 'recovery', 'race', 'handover', 'readers', 'scale', 'event-loop'] as const;
 
 function listArg(args: readonly string[], name: string): string[] | null {
   const a = args.find((x) => x.startsWith(`--${name}=`));
@@ -111,6 +113,7 @@ export function parseArgs(args: readonly string[]): BenchConfig {
     sporadic: { idleMs: 1500, releaseDelayMs: 2, reps: quick ? 3 : 8 },
     manyWaiters: quick ? { counts: [8, 64], settleMs: 200, windowMs: 150, reps: 3 } : { counts: [1, 8, 32, 64, 256], settleMs: 300, windowMs: 200, reps: 3 },
     threads: quick ? { procs: [4], durationMs: 100 } : { procs: [4], durationMs: 300 },
+    manyLocks: { procs: 4, locks: 1000, durationMs: quick ? 100 : 300 },
     recoveryReps: quick ? 1 : 3,
     eventLoop: quick ? { procs: 4, durationMs: 60, holdUs: 200 } : { procs: 4, durationMs: 300, holdUs: 200 },
   };

@@ -96,6 +96,7 @@ export type WorkerConfig =
   | (WorkerBase & { readonly role: 'wide-writer'; readonly width: number; readonly readUs: number })
   | (WorkerBase & { readonly role: 'sporadic' })
   | (WorkerBase & { readonly role: 'many-waiters' })
+  | (WorkerBase & { readonly role: 'many-locks'; readonly locks: number })
   | (WorkerBase & { readonly role: 'threads'; readonly threads: number; readonly holdUs: number; readonly yieldEachOp: boolean; readonly monitor: boolean; readonly pollS: number })
   | (WorkerBase & {
       readonly role: 'scale';

@@ -19,35 +19,11 @@
 import * as fs from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { implInfo } from '../adapters/catalog';
-import { loadAdapter } from '../adapters/registry';
-import { awaitable, type AwaitableLock, type LockHandle } from '../adapters/types';
 import { nowNs } from '../harness/clock';
 import type { WorkerConfig } from '../harness/protocol';
 import { StateFile } from '../harness/state-file';
 import { cmdNumber, serve } from './io';
-
-/** n locks of one implementation: `lock(i)` is index i of one file, or file i. */
-interface Locks {
-  readonly at: (i: number) => { readonly lock: AwaitableLock; readonly index: number };
-  close(): Promise<void>;
-}
-
-async function openLocks(impl: string, path: string, n: number): Promise<Locks> {
-  const adapter = await loadAdapter(impl);
-  const handles: LockHandle[] = [];
-  if (implInfo(impl).indexed) {
-    handles.push(adapter.open(path));
-    const lock = awaitable(handles[0]!, impl);
-    return { at: (i) => ({ lock, index: i }), close: async () => void (await handles[0]!.close()) };
-  }
-  const locks: AwaitableLock[] = [];
-  for (let i = 0; i < n; i++) {
-    handles.push(adapter.open(`${path}.${i}`));
-    locks.push(awaitable(handles[i]!, impl));
-  }
-  return { at: (i) => ({ lock: locks[i]!, index: 0 }), close: async () => void (await Promise.all(handles.map((h) => h.close()))) };
-}
+import { openLocks, type Locks } from './locks';
 
 function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();

@@ -10,6 +10,7 @@ import { fairnessWorkload } from './fairness';
 import { handoverWorkload } from './handover';
 import { raceWorkload } from './race';
 import { readersWorkload } from './readers';
+import { manyLocksWorkload } from './many-locks';
 import { manyWaitersWorkload } from './many-waiters';
 import { perUseWorkload } from './per-use';
 import { recoveryWorkload } from './recovery';
@@ -20,4 +21,4 @@ import { uncontended } from './uncontended';
 import { wideWriterWorkload } from './wide-writer';
 
 /** All workloads. */
-export const WORKLOADS: readonly Workload[] = [uncontended, counter, fairnessWorkload, wideWriterWorkload, sporadicWorkload, threadsWorkload, manyWaitersWorkload, perUseWorkload, recoveryWorkload, raceWorkload, handoverWorkload, readersWorkload, scaleWorkload, eventLoop];
+export const WORKLOADS: readonly Workload[] = [uncontended, counter, fairnessWorkload, wideWriterWorkload, sporadicWorkload, threadsWorkload, manyWaitersWorkload, manyLocksWorkload, perUseWorkload, recoveryWorkload, raceWorkload, handoverWorkload, readersWorkload, scaleWorkload, eventLoop];
