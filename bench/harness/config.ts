@@ -45,7 +45,7 @@ export interface BenchConfig {
     readonly setupBudgetMs: number;
   };
   /** Fairness (issue 10): process counts on one write lock and time per repetition (ms). */
-  readonly fairness: { readonly procs: readonly number[]; readonly durationMs: number };
+  readonly fairness: { readonly procs: readonly number[]; readonly durationMs: number; readonly reps: number };
   /** Wide writer on [0, width) against narrow readers holding `readUs` each; time per repetition (ms). */
   readonly wideWriter: { readonly readers: number; readonly width: number; readonly readUs: number; readonly durationMs: number };
   /** Sporadic contention: idle time between contended acquires (ms), holder's release delay (ms), repetitions. */
@@ -101,17 +101,17 @@ export function parseArgs(args: readonly string[]): BenchConfig {
     keep: args.includes('--keep'),
     warmupMs: quick ? 20 : 50,
     uncontended: quick ? { repMs: 40, warmupMs: 20 } : { repMs: 200, warmupMs: 100 },
-    counter: quick ? { procs: [4], durationMs: 60 } : { procs: [1, 2, 4, 8], durationMs: 150 },
+    counter: quick ? { procs: [4], durationMs: 60 } : { procs: [4], durationMs: 300 },
     race: quick ? { procs: [4], laps: 20, tracks: 50 } : { procs: [2, 4, 8], laps: 100, tracks: 50 },
     handover: quick ? { rounds: 40, parkUs: 300 } : { rounds: 200, parkUs: 300 },
-    readers: quick ? { procs: [4], durationMs: 60 } : { procs: [1, 2, 4, 8], durationMs: 150 },
+    readers: quick ? { procs: [4], durationMs: 60 } : { procs: [1, 4, 8], durationMs: 150 },
     scale: quick
       ? { held: [100, 10_000, 100_000], sparseMax: 10_000, alternatingMax: 10_000, widths: [1, 1000, 1e9], repMs: 30, setupBudgetMs: 20_000 }
       : { held: [100, 10_000, 100_000], sparseMax: 100_000, alternatingMax: 10_000, widths: [1, 1000, 1e9], repMs: 150, setupBudgetMs: 180_000 },
-    fairness: quick ? { procs: [4], durationMs: 250 } : { procs: [2, 4, 8], durationMs: 1000 },
-    wideWriter: { readers: 3, width: 64, readUs: 200, durationMs: quick ? 400 : 1500 },
+    fairness: quick ? { procs: [4], durationMs: 250, reps: 3 } : { procs: [2, 4, 8], durationMs: 1000, reps: 3 },
+    wideWriter: { readers: 3, width: 64, readUs: 200, durationMs: quick ? 300 : 1500 },
     sporadic: { idleMs: 1500, releaseDelayMs: 2, reps: quick ? 3 : 8 },
-    manyWaiters: quick ? { counts: [8, 64], settleMs: 200, windowMs: 150, reps: 3 } : { counts: [1, 8, 32, 64, 256], settleMs: 300, windowMs: 200, reps: 3 },
+    manyWaiters: quick ? { counts: [64], settleMs: 200, windowMs: 150, reps: 2 } : { counts: [1, 8, 32, 64, 256], settleMs: 300, windowMs: 200, reps: 3 },
     threads: quick ? { procs: [4], durationMs: 100 } : { procs: [4], durationMs: 300 },
     manyLocks: { procs: 4, locks: 1000, durationMs: quick ? 100 : 300 },
     recoveryReps: quick ? 1 : 3,

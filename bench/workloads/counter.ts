@@ -117,10 +117,10 @@ export function waitingImpls(ctx: RunContext): ImplInfo[] {
 }
 
 /** Runs the counter cases of `procs` over `impls`, interleaved. */
-export async function counterRows(ctx: RunContext, impls: readonly ImplInfo[], procsList: readonly number[], o: CounterOptions): Promise<Row[]> {
+export async function counterRows(ctx: RunContext, impls: readonly ImplInfo[], procsList: readonly number[], o: CounterOptions, reps?: number): Promise<Row[]> {
   const rows: Row[] = [];
   for (const procs of procsList) {
-    rows.push(...(await interleaved(ctx, o.workload, `P=${procs}`, impls, (info) => counterSession(ctx, info, procs, o), { runTimeoutMs: 15_000 + 4 * o.durationMs + procs * 1000 })));
+    rows.push(...(await interleaved(ctx, o.workload, `P=${procs}`, impls, (info) => counterSession(ctx, info, procs, o), { runTimeoutMs: 15_000 + 4 * o.durationMs + procs * 1000, ...(reps === undefined ? {} : { reps }) })));
   }
   return rows;
 }

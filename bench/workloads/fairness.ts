@@ -18,8 +18,8 @@ export const fairnessWorkload: Workload = {
   title: 'Fairness: P processes on one write lock, long run',
   primary: { metric: 'hand-over share', unit: '%', better: 'higher' },
   run(ctx) {
-    const { procs, durationMs } = ctx.config.fairness;
+    const { procs, durationMs, reps } = ctx.config.fairness;
     const impls = ctx.impls.filter((i) => FAIRNESS_IDS.includes(i.id));
-    return counterRows(ctx, impls, procs, { workload: 'fairness', holdUs: 0, yieldEachOp: false, durationMs, warmupMs: ctx.config.warmupMs });
+    return counterRows(ctx, impls, procs, { workload: 'fairness', holdUs: 0, yieldEachOp: false, durationMs, warmupMs: ctx.config.warmupMs }, reps);
   },
 };

@@ -32,7 +32,7 @@ export interface Session {
 export interface InterleaveOptions {
   /** Hard timeout of one run, ms. */
   readonly runTimeoutMs: number;
-  /** Run a warm-up before every measured repetition (default true). */
+  /** Run a warm-up before every measured repetition (default: yes, except in `--quick` runs, where the cold run is the only warm-up). */
   readonly warmupEachRep?: boolean;
   /** Repetitions (default the run's `--reps`). */
   readonly reps?: number;
@@ -78,7 +78,7 @@ export async function interleaved(ctx: RunContext, workload: string, kase: strin
   for (let rep = 0; rep < reps; rep++) {
     const order = rep % 2 === 0 ? [...live].reverse() : live;
     for (const l of order) {
-      if (o.warmupEachRep !== false) await once(l, 'warmup');
+      if (o.warmupEachRep ?? !ctx.config.quick) await once(l, 'warmup');
       await once(l, 'measured');
     }
   }
