@@ -16,6 +16,14 @@ const WORKLOAD_NOTES: Readonly<Record<string, string>> = {
   handover: 'Two processes ping-pong one lock; the holder stamps CLOCK_MONOTONIC just before releasing, the waiter measures to its own return. Verified: no waiter returned before the release.',
   readers: 'P processes take and release the same read lock. Verified: all P hold it at once at the start of every repetition.',
   scale: 'Cost of one more acquire+release pair with N indices held on the same file (alternating = adjacent indices, write and read in turn, so no two merge; sparse = every other index, one kernel lock each), and of ranges of growing width. "raw fcntl, 2nd OFD" measures the kernel alone on the same file. Verified by F_OFD_GETLK probes.',
+  fairness: 'The contended counter (acquire, append one byte to the log, release) run longer, for fairness: hand-over share = grants that went to a different process than the previous grant; min share = the smallest process\'s operations ÷ a fair split.',
+  'wide-writer': 'One process asks for a write lock on [0, 64) every 5-25 ms while 3 processes keep taking 0.2 ms read locks on random single indices of it. Verified: no reader is inside while the writer holds.',
+  sporadic: 'One contended acquire per repetition, at least 1.5 s after the previous one: the holder releases 2 ms after the waiter\'s call; release→grant is the waiter\'s return minus the release time. Verified: no grant before the release.',
+  threads: 'The contended counter with its workers as worker threads of one process, each with its own handle. Verified as the counter.',
+  'many-waiters': 'Another process holds n locks; one process has n acquires pending on them (n indices of one file, or n files). While they wait: RSS growth per waiting request, event-loop delay, fs.readFile latency (capped at the window when the pool is starved); then release to first and last grant. Verified: no grant before the release.',
+  'many-locks': 'P processes each take one of 1,000 locks at random per operation and increment its counter. Verified: the counters add up to the operations.',
+  'per-use': 'One process: open + acquire + release + close per use, as a path-based API does.',
+  recovery: 'A holder is killed with SIGKILL while another process waits; time from the kill to the grant. Path-based peers recover only after their stale time.',
   'event-loop': 'P processes contend; each operation is busy inside the lock, and every process yields to its event loop after each operation. monitorEventLoopDelay p99 of the worst process (1 ms resolution, so ~1 ms is the floor). Counter verified as above.',
 };
 
@@ -60,7 +68,8 @@ export function renderMarkdown(res: BenchResult, chartFile: string): string {
   const e = res.environment;
   const out: string[] = [];
   out.push(`# locksfile benchmark, ${res.timestamp}`, '');
-  out.push(`- Mode: **${res.mode}**, ${res.reps} warm repetitions per figure, ${res.durationS.toFixed(0)} s in total. The implementations of one case run interleaved: one repetition of each per round (A B C, C B A, ...), each measured repetition after a short warm-up run; the first run of each implementation is reported apart as "cold".`);
+  const warmup = res.mode === 'quick' ? 'no warm-up between repetitions in a quick run (the cold run is the warm-up)' : 'each measured repetition after a short warm-up run (except sporadic, many-waiters and recovery, where idle time is the point)';
+  out.push(`- Mode: **${res.mode}**, ${res.reps} warm repetitions per figure (fairness, sporadic, many-waiters and recovery set their own, see the JSON), ${res.durationS.toFixed(0)} s in total. The implementations of one case run interleaved: one repetition of each per round (A B C, C B A, ...), ${warmup}; the first run of each implementation is reported apart as "cold".`);
   out.push('- Cells: median `[min–max over the warm repetitions]`; worst-case metrics (marked "(max)") report the true maximum over all warm repetitions. **WIDE**: the repetitions spread by more than half the median. A target is met only when every paired repetition (same round) meets it.');
   out.push(`- Machine: ${e.cpu}, ${e.cores} cores, ${e.memoryGiB} GiB; ${e.kernel}; Node ${e.node}; ${e.python}.`);
   const busy = Math.max(e.loadAverage.start, e.loadAverage.end) > e.cores / 2;
