@@ -14,7 +14,7 @@
 import * as fs from 'node:fs';
 import { flock, flockSync } from 'fs-ext';
 import { openLockFile } from './raw-fcntl';
-import { checkWholeFile, type AsyncHandle, type LockAdapter } from './types';
+import { checkWholeFile, type AsyncHandle, type LockAdapter, type SyncHandle } from './types';
 
 function flockAsync(fd: number, flag: 'ex' | 'sh' | 'un'): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -60,64 +60,38 @@ function perUse(path: string): AsyncHandle {
   };
 }
 
+/** A sync handle on its own descriptor of `path`: `lock` takes the whole file, `flockSync(fd, 'un')` releases. */
+function syncOnFd(path: string, lock: (fd: number, write: boolean) => void): SyncHandle {
+  const fd = openLockFile(path);
+  return {
+    mode: 'sync',
+    acquire(index, write, len) {
+      checkWholeFile('fs-ext', index, len);
+      lock(fd, write);
+    },
+    release: () => flockSync(fd, 'un'),
+    close: () => fs.closeSync(fd),
+  };
+}
+
+/** An async handle on its own descriptor of `path` with the given lock and unlock calls. */
+function asyncOnFd(path: string, lock: (fd: number, write: boolean) => Promise<void>, unlock: (fd: number) => Promise<void> | void): AsyncHandle {
+  const fd = openLockFile(path);
+  return {
+    mode: 'async',
+    acquire(index, write, len) {
+      checkWholeFile('fs-ext', index, len);
+      return lock(fd, write);
+    },
+    release: () => unlock(fd),
+    close: () => fs.closeSync(fd),
+  };
+}
+
 /** The fs-ext adapters (one open file description per handle). */
 export const fsExtAdapters: readonly LockAdapter[] = [
-  {
-    id: 'fs-ext-sync',
-    open(path) {
-      const fd = openLockFile(path);
-      return {
-        mode: 'sync',
-        acquire(index, write, len) {
-          checkWholeFile('fs-ext', index, len);
-          flockSync(fd, write ? 'ex' : 'sh');
-        },
-        release() {
-          flockSync(fd, 'un');
-        },
-        close() {
-          fs.closeSync(fd);
-        },
-      };
-    },
-  },
-  {
-    id: 'fs-ext-async',
-    open(path) {
-      const fd = openLockFile(path);
-      return {
-        mode: 'async',
-        acquire(index, write, len) {
-          checkWholeFile('fs-ext', index, len);
-          return flockAsync(fd, write ? 'ex' : 'sh');
-        },
-        release() {
-          return flockAsync(fd, 'un');
-        },
-        close() {
-          fs.closeSync(fd);
-        },
-      };
-    },
-  },
-  {
-    id: 'fs-ext-well',
-    open(path) {
-      const fd = openLockFile(path);
-      return {
-        mode: 'async',
-        acquire(index, write, len) {
-          checkWholeFile('fs-ext', index, len);
-          return flockWell(fd, write);
-        },
-        release() {
-          flockSync(fd, 'un');
-        },
-        close() {
-          fs.closeSync(fd);
-        },
-      };
-    },
-  },
+  { id: 'fs-ext-sync', open: (path) => syncOnFd(path, (fd, write) => flockSync(fd, write ? 'ex' : 'sh')) },
+  { id: 'fs-ext-async', open: (path) => asyncOnFd(path, (fd, write) => flockAsync(fd, write ? 'ex' : 'sh'), (fd) => flockAsync(fd, 'un')) },
+  { id: 'fs-ext-well', open: (path) => asyncOnFd(path, flockWell, (fd) => flockSync(fd, 'un')) },
   { id: 'fs-ext-per-use', open: perUse },
 ];

@@ -8,7 +8,7 @@
  */
 import type * as Lib from 'locksfile';
 import { shmNameFor } from '../harness/paths';
-import { notAcquired, type LockAdapter } from './types';
+import { notAcquired, type LockAdapter, type LockHandle } from './types';
 
 /** Lock spec: an index or `[start, count]`. */
 export type OursSpec = number | readonly [number, number];
@@ -98,6 +98,25 @@ function specOf(index: number, len = 1): OursSpec {
   return len === 1 ? index : [index, len];
 }
 
+/**
+ * Path-based use of ours: a new LocksFile per use, closed after the release (opens and
+ * closes the file every time).
+ */
+function perUse(p: string, mode: 'sync' | 'async'): LockHandle {
+  const Ctor = required('LocksFile');
+  let lf: OursLocksFile | undefined;
+  const fresh = (): OursLocksFile => (lf = new Ctor(p));
+  const release = (index: number, len?: number): void => {
+    lf?.release(specOf(index, len));
+    lf?.close();
+    lf = undefined;
+  };
+  const close = (): void => lf?.close();
+  return mode === 'sync'
+    ? { mode, acquire: (index, write, len) => fresh().acquireSync(specOf(index, len), write ? WRITE : READ), release, close }
+    : { mode, acquire: (index, write, len) => fresh().acquire(specOf(index, len), write ? WRITE : READ), release, close };
+}
+
 /** Our adapters. */
 export const oursAdapters: readonly LockAdapter[] = [
   {
@@ -124,47 +143,8 @@ export const oursAdapters: readonly LockAdapter[] = [
       };
     },
   },
-  {
-    // Path-based use: a new instance per use, closed after the release (opens and closes the file each time).
-    id: 'ours-sync-per-use',
-    open(p) {
-      const Ctor = required('LocksFile');
-      let lf: OursLocksFile | undefined;
-      return {
-        mode: 'sync',
-        acquire: (index, write, len) => {
-          lf = new Ctor(p);
-          return lf.acquireSync(specOf(index, len), write ? WRITE : READ);
-        },
-        release: (index, len) => {
-          lf?.release(specOf(index, len));
-          lf?.close();
-          lf = undefined;
-        },
-        close: () => lf?.close(),
-      };
-    },
-  },
-  {
-    id: 'ours-async-per-use',
-    open(p) {
-      const Ctor = required('LocksFile');
-      let lf: OursLocksFile | undefined;
-      return {
-        mode: 'async',
-        acquire: (index, write, len) => {
-          lf = new Ctor(p);
-          return lf.acquire(specOf(index, len), write ? WRITE : READ);
-        },
-        release: (index, len) => {
-          lf?.release(specOf(index, len));
-          lf?.close();
-          lf = undefined;
-        },
-        close: () => lf?.close(),
-      };
-    },
-  },
+  { id: 'ours-sync-per-use', open: (p) => perUse(p, 'sync') },
+  { id: 'ours-async-per-use', open: (p) => perUse(p, 'async') },
   {
     id: 'ours-shm-sync',
     open(p) {
