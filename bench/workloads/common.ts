@@ -71,29 +71,6 @@ export function row(workload: string, kase: string, info: Pick<ImplInfo, 'id' | 
   return { workload, case: kase, impl: info.id, label: info.label, group: info.group, status, metrics, ...(note === undefined ? {} : { note }) };
 }
 
-/**
- * Runs one case and returns its row; any exception (crash, hang, failed verification) becomes a
- * FAILED row carrying the reason, so no figure is ever reported from a broken run.
- */
-export async function runCase(
-  ctx: RunContext,
-  workload: string,
-  kase: string,
-  info: ImplInfo,
-  body: () => Promise<{ metrics: Record<string, Metric>; note?: string }>,
-): Promise<Row> {
-  const t0 = Date.now();
-  try {
-    const r = await body();
-    ctx.log(`  ${workload} ${kase} ${info.label}: ok (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-    return row(workload, kase, info, 'ok', r.metrics, r.note);
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    ctx.log(`  ${workload} ${kase} ${info.label}: FAILED: ${msg}`);
-    return row(workload, kase, info, 'FAILED', {}, msg);
-  }
-}
-
 /** A monotonic start time `ms` from now, as the decimal string the workers expect. */
 export function startAt(ms: number): string {
   return String(nowNs() + BigInt(Math.round(ms * 1e6)));

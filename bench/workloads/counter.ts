@@ -112,7 +112,7 @@ export async function counterSession(ctx: RunContext, info: ImplInfo, procs: num
 }
 
 /** Implementations that can wait for a held lock. */
-export function waitingImpls(ctx: RunContext): ImplInfo[] {
+function waitingImpls(ctx: RunContext): ImplInfo[] {
   return ctx.impls.filter((i) => i.waits);
 }
 
