@@ -125,10 +125,31 @@ export async function counterRows(ctx: RunContext, impls: readonly ImplInfo[], p
   return rows;
 }
 
+/** What sets one counter-based workload apart: its implementations, process counts and options. */
+export interface CounterWorkloadSpec extends Pick<Workload, 'id' | 'title' | 'primary'> {
+  impls(ctx: RunContext): ImplInfo[];
+  procs(ctx: RunContext): readonly number[];
+  options(ctx: RunContext): Omit<CounterOptions, 'workload' | 'warmupMs'>;
+  /** Repetitions, when not the run's `--reps`. */
+  reps?(ctx: RunContext): number;
+}
+
+/** A workload that runs the counter cases of `spec`, interleaved. */
+export function counterWorkload(spec: CounterWorkloadSpec): Workload {
+  return {
+    id: spec.id,
+    title: spec.title,
+    primary: spec.primary,
+    run: (ctx) => counterRows(ctx, spec.impls(ctx), spec.procs(ctx), { workload: spec.id, warmupMs: ctx.config.warmupMs, ...spec.options(ctx) }, spec.reps?.(ctx)),
+  };
+}
+
 /** The contended counter workload. */
-export const counter: Workload = {
+export const counter = counterWorkload({
   id: 'counter',
   title: 'Contended counter: P processes, one lock, read-increment-write',
   primary: { metric: 'ops/s', unit: 'ops/s', better: 'higher' },
-  run: (ctx) => counterRows(ctx, waitingImpls(ctx), ctx.config.counter.procs, { workload: 'counter', holdUs: 0, yieldEachOp: false, durationMs: ctx.config.counter.durationMs, warmupMs: ctx.config.warmupMs }),
-};
+  impls: waitingImpls,
+  procs: (ctx) => ctx.config.counter.procs,
+  options: (ctx) => ({ holdUs: 0, yieldEachOp: false, durationMs: ctx.config.counter.durationMs }),
+});

@@ -8,17 +8,14 @@
  *
  * @packageDocumentation
  */
-import type { Workload } from '../harness/types';
-import { counterRows } from './counter';
+import { counterWorkload } from './counter';
 
 /** The event-loop health workload. */
-export const eventLoop: Workload = {
+export const eventLoop = counterWorkload({
   id: 'event-loop',
   title: 'Event-loop delay while waiting on a contended lock',
   primary: { metric: 'loop delay p99', unit: 'ms', better: 'lower' },
-  run(ctx) {
-    const { procs, durationMs, holdUs } = ctx.config.eventLoop;
-    const impls = ctx.impls.filter((i) => i.runtime === 'node' && i.waits);
-    return counterRows(ctx, impls, [procs], { workload: 'event-loop', holdUs, yieldEachOp: true, durationMs, warmupMs: ctx.config.warmupMs });
-  },
-};
+  impls: (ctx) => ctx.impls.filter((i) => i.runtime === 'node' && i.waits),
+  procs: (ctx) => [ctx.config.eventLoop.procs],
+  options: (ctx) => ({ holdUs: ctx.config.eventLoop.holdUs, yieldEachOp: true, durationMs: ctx.config.eventLoop.durationMs }),
+});

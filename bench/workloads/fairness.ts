@@ -6,20 +6,18 @@
  *
  * @packageDocumentation
  */
-import type { Workload } from '../harness/types';
-import { counterRows } from './counter';
+import { counterWorkload } from './counter';
 
 /** Implementations compared for fairness: both our APIs, every kernel-lock peer, raw fcntl. */
 const FAIRNESS_IDS = ['ours-sync', 'ours-async', 'fs-ext-sync', 'fs-ext-async', 'fs-ext-well', 'os-lock', 'raw-fcntl', 'py-lockf'];
 
 /** The fairness workload. */
-export const fairnessWorkload: Workload = {
+export const fairnessWorkload = counterWorkload({
   id: 'fairness',
   title: 'Fairness: P processes on one write lock, long run',
   primary: { metric: 'hand-over share', unit: '%', better: 'higher' },
-  run(ctx) {
-    const { procs, durationMs, reps } = ctx.config.fairness;
-    const impls = ctx.impls.filter((i) => FAIRNESS_IDS.includes(i.id));
-    return counterRows(ctx, impls, procs, { workload: 'fairness', holdUs: 0, yieldEachOp: false, durationMs, warmupMs: ctx.config.warmupMs }, reps);
-  },
-};
+  impls: (ctx) => ctx.impls.filter((i) => FAIRNESS_IDS.includes(i.id)),
+  procs: (ctx) => ctx.config.fairness.procs,
+  options: (ctx) => ({ holdUs: 0, yieldEachOp: false, durationMs: ctx.config.fairness.durationMs }),
+  reps: (ctx) => ctx.config.fairness.reps,
+});
