@@ -9,10 +9,15 @@ import type { WorkerConfig } from './harness/protocol';
 import { counterRole } from './roles/counter';
 import { handoverRole } from './roles/handover';
 import { send } from './roles/io';
+import { manyLocksRole } from './roles/many-locks';
+import { manyWaitersRole } from './roles/many-waiters';
 import { raceRole } from './roles/race';
 import { readersRole } from './roles/readers';
 import { scaleRole } from './roles/scale';
+import { sporadicRole } from './roles/sporadic';
+import { threadsRole } from './roles/threads';
 import { uncontendedRole } from './roles/uncontended';
+import { wideWriterRole } from './roles/wide-writer';
 
 async function main(): Promise<void> {
   const arg = process.argv[2];
@@ -31,6 +36,16 @@ async function main(): Promise<void> {
       return readersRole(cfg);
     case 'scale':
       return scaleRole(cfg);
+    case 'wide-writer':
+      return wideWriterRole(cfg);
+    case 'sporadic':
+      return sporadicRole(cfg);
+    case 'many-waiters':
+      return manyWaitersRole(cfg);
+    case 'threads':
+      return threadsRole(cfg);
+    case 'many-locks':
+      return manyLocksRole(cfg);
   }
 }
 

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { CATALOG } from './adapters/catalog';
 import { oursStatus, survey } from './adapters/registry';
 import { parseArgs, WORKLOAD_IDS } from './harness/config';
-import { environment } from './harness/environment';
+import { environment, fsType } from './harness/environment';
 import { makeRunDir, removeShmEntries, repoRoot } from './harness/paths';
 import { computeRatios } from './harness/ratios';
 import { renderConsole } from './harness/report-console';
@@ -36,6 +36,7 @@ async function main(): Promise<number> {
   const impls = await survey(config.impls);
   for (const i of impls.filter((x) => x.unavailable !== null)) log(`not run: ${i.info.label}: ${i.unavailable}`);
   const dir = makeRunDir();
+  const lockFs = { scratch: `${fsType(dir)} (${dir})`, shm: fsType('/dev/shm') };
   const ctx: RunContext = { config, dir, impls: impls.filter((i) => i.unavailable === null).map((i) => i.info), log };
   const workloads = WORKLOADS.filter((w) => config.only === null || config.only.includes(w.id));
   log(`${config.quick ? 'quick' : 'full'} run: ${workloads.map((w) => w.id).join(', ')}; ${ctx.impls.length} implementations; scratch ${dir}`);
@@ -55,7 +56,7 @@ async function main(): Promise<number> {
     mode: config.quick ? 'quick' : 'full',
     reps: config.reps,
     durationS: (Date.now() - t0) / 1000,
-    environment: environment(loadAtStart),
+    environment: environment(loadAtStart, lockFs),
     ours,
     impls: impls.map((i) => ({ ...i.info, unavailable: i.unavailable })),
     workloads: workloads.map((w) => ({ id: w.id, title: w.title, primary: w.primary })),

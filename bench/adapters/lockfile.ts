@@ -4,24 +4,24 @@
  *
  * @packageDocumentation
  */
-import { lock, lockSync, unlock, unlockSync } from 'lockfile';
+import { lock, lockSync, unlock, unlockSync, type Options } from 'lockfile';
 import { checkWholeFile, type LockAdapter } from './types';
 
 /** Longest wait we ever allow (the workload's hard timeout fires first). */
 const WAIT_MS = 10 * 60 * 1000;
 
-/** The lockfile adapters. The lock file is `<path>.lf`. */
-export const lockfileAdapters: readonly LockAdapter[] = [
-  {
-    id: 'lockfile',
+/** The async adapter with `options` added to `{ wait, pollPeriod: 1 }`. */
+function asyncAdapter(id: string, options: Options): LockAdapter {
+  return {
+    id,
     open(path) {
       const file = `${path}.lf`;
       return {
         mode: 'async',
-        acquire(index) {
-          checkWholeFile('lockfile', index);
+        acquire(index, _write, len) {
+          checkWholeFile('lockfile', index, len);
           return new Promise<void>((resolve, reject) => {
-            lock(file, { wait: WAIT_MS, pollPeriod: 1 }, (err) => (err ? reject(err) : resolve()));
+            lock(file, { wait: WAIT_MS, pollPeriod: 1, ...options }, (err) => (err ? reject(err) : resolve()));
           });
         },
         release() {
@@ -34,15 +34,22 @@ export const lockfileAdapters: readonly LockAdapter[] = [
         },
       };
     },
-  },
+  };
+}
+
+/** The lockfile adapters. The lock file is `<path>.lf`. */
+export const lockfileAdapters: readonly LockAdapter[] = [
+  asyncAdapter('lockfile', {}),
+  // lockfile has no stale time by default (a dead holder's file stays forever); 2 s for the recovery workload.
+  asyncAdapter('lockfile-stale-2s', { stale: 2000 }),
   {
     id: 'lockfile-sync',
     open(path) {
       const file = `${path}.lf`;
       return {
         mode: 'sync',
-        acquire(index) {
-          checkWholeFile('lockfile', index);
+        acquire(index, _write, len) {
+          checkWholeFile('lockfile', index, len);
           lockSync(file);
         },
         release() {

@@ -20,11 +20,11 @@ export const osLockAdapters: readonly LockAdapter[] = [
       const sh = { exclusive: false };
       return {
         mode: 'async',
-        acquire(index, write) {
-          return lock(fd, index, 1, write ? ex : sh);
+        acquire(index, write, len = 1) {
+          return lock(fd, index, len, write ? ex : sh);
         },
-        release(index) {
-          return unlock(fd, index, 1);
+        release(index, len = 1) {
+          return unlock(fd, index, len);
         },
         close() {
           fs.closeSync(fd);

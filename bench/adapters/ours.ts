@@ -8,7 +8,7 @@
  */
 import type * as Lib from 'locksfile';
 import { shmNameFor } from '../harness/paths';
-import { notAcquired, type LockAdapter } from './types';
+import { notAcquired, type LockAdapter, type LockHandle } from './types';
 
 /** Lock spec: an index or `[start, count]`. */
 export type OursSpec = number | readonly [number, number];
@@ -68,8 +68,10 @@ export function oursUnavailable(id: string): string | null {
   const m = l.module;
   switch (id) {
     case 'ours-sync':
+    case 'ours-sync-per-use':
       return hasMethod(m.LocksFile, 'acquireSync') ? null : 'the library exports no LocksFile with acquireSync yet';
     case 'ours-async':
+    case 'ours-async-per-use':
       return hasMethod(m.LocksFile, 'acquire') ? null : 'the library exports no LocksFile with async acquire yet';
     case 'ours-shm-sync':
       return hasMethod(m.ShmLock, 'acquireSync') ? null : 'the library exports no ShmLock with acquireSync yet';
@@ -91,6 +93,30 @@ function required<K extends keyof OursModule>(key: K): OursModule[K] {
 const WRITE = { write: true } as const;
 const READ = { write: false } as const;
 
+/** Our spec for `[index, index + len)`: the bare index for one byte. */
+function specOf(index: number, len = 1): OursSpec {
+  return len === 1 ? index : [index, len];
+}
+
+/**
+ * Path-based use of ours: a new LocksFile per use, closed after the release (opens and
+ * closes the file every time).
+ */
+function perUse(p: string, mode: 'sync' | 'async'): LockHandle {
+  const Ctor = required('LocksFile');
+  let lf: OursLocksFile | undefined;
+  const fresh = (): OursLocksFile => (lf = new Ctor(p));
+  const release = (index: number, len?: number): void => {
+    lf?.release(specOf(index, len));
+    lf?.close();
+    lf = undefined;
+  };
+  const close = (): void => lf?.close();
+  return mode === 'sync'
+    ? { mode, acquire: (index, write, len) => fresh().acquireSync(specOf(index, len), write ? WRITE : READ), release, close }
+    : { mode, acquire: (index, write, len) => fresh().acquire(specOf(index, len), write ? WRITE : READ), release, close };
+}
+
 /** Our adapters. */
 export const oursAdapters: readonly LockAdapter[] = [
   {
@@ -99,8 +125,8 @@ export const oursAdapters: readonly LockAdapter[] = [
       const lf = new (required('LocksFile'))(p);
       return {
         mode: 'sync',
-        acquire: (index, write) => lf.acquireSync(index, write ? WRITE : READ),
-        release: (index) => lf.release(index),
+        acquire: (index, write, len) => lf.acquireSync(specOf(index, len), write ? WRITE : READ),
+        release: (index, len) => lf.release(specOf(index, len)),
         close: () => lf.close(),
       };
     },
@@ -111,12 +137,14 @@ export const oursAdapters: readonly LockAdapter[] = [
       const lf = new (required('LocksFile'))(p);
       return {
         mode: 'async',
-        acquire: (index, write) => lf.acquire(index, write ? WRITE : READ),
-        release: (index) => lf.release(index),
+        acquire: (index, write, len) => lf.acquire(specOf(index, len), write ? WRITE : READ),
+        release: (index, len) => lf.release(specOf(index, len)),
         close: () => lf.close(),
       };
     },
   },
+  { id: 'ours-sync-per-use', open: (p) => perUse(p, 'sync') },
+  { id: 'ours-async-per-use', open: (p) => perUse(p, 'async') },
   {
     id: 'ours-shm-sync',
     open(p) {

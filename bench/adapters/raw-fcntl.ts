@@ -20,8 +20,10 @@ export function openRawSync(path: string): SyncHandle & { readonly fd: number; s
   const lk = flockStruct(F_WRLCK, 0, 1);
   const un = flockStruct(F_UNLCK, 0, 1);
   let lkIndex = 0;
+  let lkLen = 1;
   let lkType = F_WRLCK;
   let unIndex = 0;
+  let unLen = 1;
   const set = (cmd: number, b: Buffer): void => {
     if (fcntl(fd, cmd, b) === 0) return;
     let e = lastErrno();
@@ -37,19 +39,21 @@ export function openRawSync(path: string): SyncHandle & { readonly fd: number; s
   return {
     mode: 'sync',
     fd,
-    acquire(index, write) {
+    acquire(index, write, len = 1) {
       const type = write ? F_WRLCK : F_RDLCK;
-      if (index !== lkIndex || type !== lkType) {
-        setFlock(lk, type, index, 1);
+      if (index !== lkIndex || type !== lkType || len !== lkLen) {
+        setFlock(lk, type, index, len);
         lkIndex = index;
         lkType = type;
+        lkLen = len;
       }
       set(F_OFD_SETLK, lk);
     },
-    release(index) {
-      if (index !== unIndex) {
-        setFlock(un, F_UNLCK, index, 1);
+    release(index, len = 1) {
+      if (index !== unIndex || len !== unLen) {
+        setFlock(un, F_UNLCK, index, len);
         unIndex = index;
+        unLen = len;
       }
       set(F_OFD_SETLK, un);
     },
@@ -79,12 +83,12 @@ export function openRawPool(path: string): AsyncHandle {
     });
   return {
     mode: 'async',
-    acquire(index, write) {
-      setFlock(lk, write ? F_WRLCK : F_RDLCK, index, 1);
+    acquire(index, write, len = 1) {
+      setFlock(lk, write ? F_WRLCK : F_RDLCK, index, len);
       return call(lk);
     },
-    release(index) {
-      setFlock(un, F_UNLCK, index, 1);
+    release(index, len = 1) {
+      setFlock(un, F_UNLCK, index, len);
       return call(un);
     },
     close() {

@@ -16,6 +16,7 @@ function adaptersOf(id: string): readonly LockAdapter[] {
   if (id.startsWith('fs-ext')) return (require('./fs-ext') as typeof import('./fs-ext')).fsExtAdapters;
   if (id === 'os-lock') return (require('./os-lock') as typeof import('./os-lock')).osLockAdapters;
   if (id.startsWith('proper-lockfile')) return (require('./proper-lockfile') as typeof import('./proper-lockfile')).properLockfileAdapters;
+  if (id === 'cross-process-lock') return (require('./cross-process-lock') as typeof import('./cross-process-lock')).crossProcessLockAdapters;
   if (id.startsWith('lockfile')) return (require('./lockfile') as typeof import('./lockfile')).lockfileAdapters;
   throw new Error(`no Node adapter for ${id}`);
 }

@@ -12,10 +12,10 @@
 /** A handle whose calls block the calling thread until done. */
 export interface SyncHandle {
   readonly mode: 'sync';
-  /** Takes the lock, waiting as long as needed; `false` means it was not taken. */
-  acquire(index: number, write: boolean): boolean | void;
-  /** Releases a lock taken by this handle. */
-  release(index: number): void;
+  /** Takes lock `[index, index + len)` (default len 1), waiting as long as needed; `false` means it was not taken. */
+  acquire(index: number, write: boolean, len?: number): boolean | void;
+  /** Releases a lock taken by this handle (same index and len). */
+  release(index: number, len?: number): void;
   /** Releases everything and closes descriptors. */
   close(): void;
 }
@@ -23,10 +23,10 @@ export interface SyncHandle {
 /** A handle whose acquire returns a promise (the event loop keeps running while waiting). */
 export interface AsyncHandle {
   readonly mode: 'async';
-  /** Takes the lock, waiting as long as needed; resolving `false` means it was not taken. */
-  acquire(index: number, write: boolean): Promise<boolean | void>;
-  /** Releases a lock taken by this handle (may complete synchronously). */
-  release(index: number): Promise<void> | void;
+  /** Takes lock `[index, index + len)` (default len 1), waiting as long as needed; resolving `false` means it was not taken. */
+  acquire(index: number, write: boolean, len?: number): Promise<boolean | void>;
+  /** Releases a lock taken by this handle (same index and len; may complete synchronously). */
+  release(index: number, len?: number): Promise<void> | void;
   /** Releases everything and closes descriptors. */
   close(): Promise<void> | void;
 }
@@ -47,7 +47,26 @@ export function notAcquired(id: string, index: number): Error {
   return new Error(`${id}: acquire(${index}) returned false although it should wait`);
 }
 
-/** Throws for whole-file implementations asked for an index other than 0. */
-export function checkWholeFile(id: string, index: number): void {
-  if (index !== 0) throw new Error(`${id} locks whole files only; index ${index} is not supported`);
+/** Throws for whole-file implementations asked for an index other than 0 or a range. */
+export function checkWholeFile(id: string, index: number, len = 1): void {
+  if (index !== 0 || len !== 1) throw new Error(`${id} locks whole files only; [${index}, ${index + len}) is not supported`);
+}
+
+/** Acquire and release of any handle as promises (a sync handle blocks inside the call). */
+export interface AwaitableLock {
+  acquire(index: number, write: boolean, len?: number): Promise<void>;
+  release(index: number, len?: number): Promise<void>;
+}
+
+/** `h` behind promise-returning calls; an acquire that reports `false` throws. */
+export function awaitable(h: LockHandle, id: string): AwaitableLock {
+  return {
+    async acquire(index, write, len) {
+      const ok = h.mode === 'sync' ? h.acquire(index, write, len) : await h.acquire(index, write, len);
+      if (ok === false) throw notAcquired(id, index);
+    },
+    async release(index, len) {
+      await h.release(index, len);
+    },
+  };
 }

@@ -103,7 +103,8 @@ export function startWorker(config: WorkerConfig): Child {
   if (implInfo(config.impl).runtime === 'python') {
     return new Child(label, 'python3', [path.join(repoRoot(), 'bench', 'python', 'worker.py'), arg]);
   }
-  return new Child(label, process.execPath, [path.join(__dirname, '..', 'child.js'), arg]);
+  // --expose-gc: the many-waiters workload collects garbage before reading RSS.
+  return new Child(label, process.execPath, ['--expose-gc', path.join(__dirname, '..', 'child.js'), arg]);
 }
 
 /**
@@ -122,5 +123,55 @@ export async function withWorkers<T>(configs: readonly WorkerConfig[], timeoutMs
     clearTimeout(timer);
     for (const w of workers) w.kill();
     await Promise.all(workers.map((w) => w.exited));
+  }
+}
+
+/** `p`, or a {@link HangError} when it takes longer than `timeoutMs`. */
+export async function withTimeout<T>(p: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HangError(`hung: ${what} took longer than the hard timeout of ${(timeoutMs / 1000).toFixed(0)} s`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Workers that live across the interleaved repetitions of a case: started together, each has
+ * said `ready`. `stop()` asks them to exit; `kill()` ends them at once.
+ */
+export class WorkerGroup {
+  private constructor(readonly workers: Child[]) {}
+
+  /** Starts one worker per config and waits for every `ready` (killing all on failure). */
+  static async start(configs: readonly WorkerConfig[], timeoutMs = 30_000): Promise<WorkerGroup> {
+    const g = new WorkerGroup(configs.map(startWorker));
+    try {
+      await withTimeout(Promise.all(g.workers.map((w) => w.expect('ready'))), timeoutMs, 'starting the workers');
+    } catch (e) {
+      await g.kill();
+      throw e;
+    }
+    return g;
+  }
+
+  /** Sends `cmd` to every worker and returns their `result` messages, in worker order. */
+  async all(cmd: Readonly<Record<string, unknown>>): Promise<Message[]> {
+    for (const w of this.workers) w.send(cmd);
+    return Promise.all(this.workers.map((w) => w.expect('result')));
+  }
+
+  /** Asks every worker to exit and waits. */
+  async stop(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.stop()));
+  }
+
+  /** Kills every worker that still runs and waits for the exits. */
+  async kill(): Promise<void> {
+    for (const w of this.workers) w.kill();
+    await Promise.all(this.workers.map((w) => w.exited));
   }
 }

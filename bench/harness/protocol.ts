@@ -93,12 +93,18 @@ export type WorkerConfig =
   | (WorkerBase & { readonly role: 'race'; readonly tracks: number; readonly laps: number })
   | (WorkerBase & { readonly role: 'handover'; readonly parkUs: number })
   | (WorkerBase & { readonly role: 'readers' })
+  | (WorkerBase & { readonly role: 'wide-writer'; readonly width: number; readonly readUs: number })
+  | (WorkerBase & { readonly role: 'sporadic' })
+  | (WorkerBase & { readonly role: 'many-waiters' })
+  | (WorkerBase & { readonly role: 'many-locks'; readonly locks: number })
+  | (WorkerBase & { readonly role: 'threads'; readonly threads: number; readonly holdUs: number; readonly yieldEachOp: boolean; readonly monitor: boolean; readonly pollS: number })
   | (WorkerBase & {
       readonly role: 'scale';
       readonly reps: number;
       readonly repMs: number;
       readonly held: readonly number[];
       readonly sparseMax: number;
+      readonly alternatingMax: number;
       readonly widths: readonly number[];
       readonly setupBudgetMs: number;
       readonly measureOther: boolean;

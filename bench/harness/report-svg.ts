@@ -25,7 +25,7 @@ function headlineCases(workload: string, rows: readonly Row[]): string[] {
   if (cases.includes('P=4')) return ['P=4'];
   if (workload === 'scale') {
     const pick: string[] = [];
-    for (const layout of ['dense', 'sparse']) {
+    for (const layout of ['alternating', 'sparse']) {
       const held = cases.filter((c) => c.startsWith(`${layout} held=`)).sort((a, b) => Number(b.split('=')[1]) - Number(a.split('=')[1]));
       if (held[0] !== undefined) pick.push(held[0]);
     }

@@ -46,6 +46,12 @@ export class StateFile {
     fs.writeSync(this.fd, this.b8, 0, 1, pos);
   }
 
+  /** Reads `buf.length` bytes at `pos` into `buf` (zeros past the end of the file). */
+  readInto(buf: Buffer, pos: number): void {
+    buf.fill(0);
+    fs.readSync(this.fd, buf, 0, buf.length, pos);
+  }
+
   /** Closes the descriptor. */
   close(): void {
     fs.closeSync(this.fd);

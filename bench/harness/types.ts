@@ -9,12 +9,29 @@ import type { BenchConfig } from './config';
 /** Which way a metric is better. */
 export type Better = 'lower' | 'higher';
 
-/** One measured quantity of one row: the median of its repetitions plus every repetition. */
+/** How a metric's repetitions are summarised: the median, or the maximum (worst cases). */
+export type Aggregate = 'median' | 'max';
+
+/**
+ * One measured quantity of one row. `reps` are the warm (measured) repetitions in run order,
+ * each paired with the same-numbered repetition of every other row of the case (they ran in
+ * the same interleaved round); `cold` is the first run of the implementation, before any
+ * warm-up, kept apart.
+ */
 export interface Metric {
-  /** Median of `reps` (the figure that is reported). */
+  /** The reported figure: median of `reps`, or their maximum for worst-case metrics. */
   readonly value: number;
-  /** Every repetition's value, in run order. */
+  /** Smallest and largest warm repetition. */
+  readonly min: number;
+  readonly max: number;
+  /** The cold first run, or null when the workload has none. */
+  readonly cold: number | null;
+  /** Every warm repetition's value, in run order. */
   readonly reps: readonly number[];
+  /** How `value` summarises `reps`. */
+  readonly aggregate: Aggregate;
+  /** Spread flag: max - min exceeds half the median (the figure moves a lot between repetitions). */
+  readonly wide: boolean;
   /** Unit shown next to the value, e.g. `'µs'` or `'ops/s'`. */
   readonly unit: string;
   /** Whether lower or higher values are better (drives ratios). */

@@ -134,8 +134,9 @@ def serve(on_run):
 
 
 def role_uncontended(cfg):
+    """Same protocol as bench/roles/uncontended.ts: the first run calibrates (cold)."""
     lock = open_lock(cfg)
-    send("ready")
+    state = {"count": 0}
 
     def pairs(n):
         t0 = time.perf_counter_ns()
@@ -144,15 +145,20 @@ def role_uncontended(cfg):
             lock.release(0)
         return (time.perf_counter_ns() - t0) / 1e3
 
-    n, spent, done = 8, 0.0, 0
-    while spent < cfg["warmupMs"] * 1000:
-        spent += pairs(n)
-        done += n
-        n *= 2
-    count = max(20, min(5_000_000, round(cfg["repMs"] * 1000 / (spent / done))))
-    us_per_pair = [pairs(count) / count for _ in range(cfg["reps"])]
+    def run(cmd):
+        if state["count"] == 0:
+            n, spent, done = 8, 0.0, 0
+            while spent < cfg["warmupMs"] * 1000:
+                spent += pairs(n)
+                done += n
+                n *= 2
+            state["count"] = max(20, min(5_000_000, round(cfg["repMs"] * 1000 * done / spent)))
+            return {"usPerPair": spent / done, "pairs": done}
+        n = max(5, state["count"] >> 2) if cmd.get("kind") == "warmup" else state["count"]
+        return {"usPerPair": pairs(n) / n, "pairs": n}
+
+    serve(run)
     lock.close()
-    send("result", usPerPair=us_per_pair, pairs=count, total=count * cfg["reps"])
 
 
 def role_counter(cfg):
@@ -210,7 +216,7 @@ def role_race(cfg):
 
     def run(cmd):
         violations[0] = 0
-        steps = laps * tracks
+        steps = cmd.get("laps", laps) * tracks
         cur = (cfg["worker"] * tracks) // cfg["workers"]
         wait_until_ns(int(cmd["startAtNs"]))
         cpu0 = time.process_time_ns()

@@ -45,7 +45,7 @@ export async function raceRole(cfg: Extract<WorkerConfig, { role: 'race' }>): Pr
   };
   await serve(async (c) => {
     violations = 0;
-    const steps = cfg.laps * cfg.tracks;
+    const steps = (typeof c.laps === 'number' ? c.laps : cfg.laps) * cfg.tracks;
     let cur = startTrack(cfg.worker, cfg.workers, cfg.tracks);
     waitUntilNs(cmdNs(c, 'startAtNs'));
     const cpu0 = process.cpuUsage();

@@ -3,13 +3,15 @@
  * disjoint single-index locks on one file, and at each checkpoint the cost of one more
  * acquire+release pair is measured: by the holder itself, and (optionally) by raw fcntl on a
  * second open file description of the same file, which shows the kernel's share (Linux keeps
- * one list of locks per inode and walks it on every call). Layouts: `dense` (adjacent indices,
- * merged by the kernel into one entry) and `sparse` (every other index, one entry each).
+ * one list of locks per inode and walks it on every call). Layouts: `alternating` (adjacent
+ * indices, write and read in turn, so neither the kernel nor our set merges them: one entry
+ * each) and `sparse` (every other index, write, one entry each). Adjacent same-mode indices
+ * would merge into one entry and measure nothing.
  * Range widths are measured on fresh files. Each finished case is sent as a `case` message.
  *
  * @packageDocumentation
  */
-import { F_UNLCK, F_WRLCK, isLockedElsewhere } from '../adapters/libc';
+import { F_RDLCK, F_UNLCK, F_WRLCK, isLockedElsewhere } from '../adapters/libc';
 import type { OursSpec } from '../adapters/ours';
 import { openRawSync } from '../adapters/raw-fcntl';
 import { nowNs, usBetween } from '../harness/clock';
@@ -18,7 +20,7 @@ import { send } from './io';
 
 /** Locks and unlocks ranges synchronously. */
 interface RangeLocker {
-  lock(start: number, count: number): void;
+  lock(start: number, count: number, write?: boolean): void;
   unlock(start: number, count: number): void;
   close(): void;
 }
@@ -27,7 +29,7 @@ function rawLocker(path: string): RangeLocker & { readonly fd: number } {
   const h = openRawSync(path);
   return {
     fd: h.fd,
-    lock: (s, c) => h.setRange(F_WRLCK, s, c),
+    lock: (s, c, write = true) => h.setRange(write ? F_WRLCK : F_RDLCK, s, c),
     unlock: (s, c) => h.setRange(F_UNLCK, s, c),
     close: () => h.close(),
   };
@@ -39,10 +41,11 @@ function oursLocker(path: string): RangeLocker {
   if (!l.ok || l.module.LocksFile === undefined) throw new Error('LocksFile is not available');
   const lf = new l.module.LocksFile(path);
   const WRITE = { write: true } as const;
+  const READ = { write: false } as const;
   const spec = (s: number, c: number): OursSpec => (c === 1 ? s : [s, c]);
   return {
-    lock: (s, c) => {
-      if (!lf.acquireSync(spec(s, c), WRITE)) throw new Error(`acquireSync(${s}, ${c}) returned false`);
+    lock: (s, c, write = true) => {
+      if (!lf.acquireSync(spec(s, c), write ? WRITE : READ)) throw new Error(`acquireSync(${s}, ${c}) returned false`);
     },
     unlock: (s, c) => lf.release(spec(s, c)),
     close: () => lf.close(),
@@ -103,17 +106,18 @@ export function scaleRole(cfg: Extract<WorkerConfig, { role: 'scale' }>): void {
       raw.close();
     }
   }
-  for (const layout of ['dense', 'sparse'] as const) {
+  for (const layout of ['alternating', 'sparse'] as const) {
+    const max = layout === 'sparse' ? cfg.sparseMax : cfg.alternatingMax;
     const file = `${cfg.lockPath}.${holderId}.${layout}`;
     const holder = lockerFor(holderId, file);
     const other = rawLocker(file);
-    const stride = layout === 'dense' ? 1 : 2;
+    const stride = layout === 'alternating' ? 1 : 2;
     let held = 0;
     let setupUs = 0;
     let stopped: string | null = null;
     for (const k of cfg.held) {
       const kase = `${layout} held=${k}`;
-      if (layout === 'sparse' && k > cfg.sparseMax) stopped ??= `not run: sparse setup above ${cfg.sparseMax} held costs O(n^2) in the kernel (done once per run, by the first holder)`;
+      if (k > max) stopped ??= `not run: ${layout} setup above ${max} held costs O(n^2) in the kernel (done once per run, by the first holder)`;
       if (stopped !== null) {
         emit(holderId, kase, null, { note: stopped });
         if (measureOther) emit('raw-fcntl-other', kase, null, { note: stopped });
@@ -121,7 +125,7 @@ export function scaleRole(cfg: Extract<WorkerConfig, { role: 'scale' }>): void {
       }
       const t = nowNs();
       for (; held < k; held++) {
-        holder.lock(held * stride, 1);
+        holder.lock(held * stride, 1, layout === 'sparse' || (held & 1) === 0);
         if ((held & 1023) === 0 && usBetween(t, nowNs()) + setupUs > cfg.setupBudgetMs * 1000) break;
       }
       setupUs += usBetween(t, nowNs());

@@ -8,7 +8,7 @@ import { loadAdapter } from '../adapters/registry';
 import { notAcquired, type AsyncHandle, type LockHandle, type SyncHandle } from '../adapters/types';
 import { nowNs, usBetween } from '../harness/clock';
 import type { WorkerConfig } from '../harness/protocol';
-import { send } from './io';
+import { serve } from './io';
 
 function pairsSync(h: SyncHandle, n: number): number {
   const t0 = nowNs();
@@ -33,27 +33,29 @@ function pairs(h: LockHandle, n: number): Promise<number> {
   return h.mode === 'sync' ? Promise.resolve(pairsSync(h, n)) : pairsAsync(h, n);
 }
 
-/** Runs the uncontended measurement and reports `{ usPerPair: [...], pairs, total }`. */
+/**
+ * Serves `run` commands. The first (`cold`) calibrates: batches of doubling size for
+ * `warmupMs`, reporting the µs per pair of that whole first stretch (JIT and page cache cold);
+ * later ones run the calibrated pair count (`warmup`: a quarter of it) and report µs per pair.
+ */
 export async function uncontendedRole(cfg: Extract<WorkerConfig, { role: 'uncontended' }>): Promise<void> {
   const h = (await loadAdapter(cfg.impl)).open(cfg.lockPath);
-  send('ready');
-  // Warm up (JIT, page cache) and calibrate the pair count for one repetition.
-  let n = 8;
-  let spentUs = 0;
-  let done = 0;
-  while (spentUs < cfg.warmupMs * 1000) {
-    spentUs += await pairs(h, n);
-    done += n;
-    n *= 2;
-  }
-  const perPairUs = spentUs / done;
-  const count = Math.max(20, Math.min(5_000_000, Math.round((cfg.repMs * 1000) / perPairUs)));
-  const usPerPair: number[] = [];
-  let total = 0;
-  for (let r = 0; r < cfg.reps; r++) {
-    usPerPair.push((await pairs(h, count)) / count);
-    total += count;
-  }
+  let count = 0;
+  await serve(async (c) => {
+    if (count === 0) {
+      let n = 8;
+      let spentUs = 0;
+      let done = 0;
+      while (spentUs < cfg.warmupMs * 1000) {
+        spentUs += await pairs(h, n);
+        done += n;
+        n *= 2;
+      }
+      count = Math.max(20, Math.min(5_000_000, Math.round((cfg.repMs * 1000 * done) / spentUs)));
+      return { usPerPair: spentUs / done, pairs: done };
+    }
+    const n = c.kind === 'warmup' ? Math.max(5, count >> 2) : count;
+    return { usPerPair: (await pairs(h, n)) / n, pairs: n };
+  });
   await h.close();
-  send('result', { usPerPair, pairs: count, total });
 }

@@ -9,64 +9,66 @@ import { nowNs } from '../harness/clock';
 import { shmNameFor } from '../harness/paths';
 import type { WorkerBase } from '../harness/protocol';
 import { median } from '../harness/stats';
-import type { Better, Metric, Row, RunContext } from '../harness/types';
+import type { Aggregate, Better, Metric, Row, RunContext } from '../harness/types';
 
 /** A verification failure: the run completed but its result is wrong. */
 export class VerifyError extends Error {}
 
-/** A metric from its repetitions (value = median). */
-export function metric(reps: readonly number[], unit: string, better: Better): Metric {
-  return { value: median(reps), reps: [...reps], unit, better };
+/** A metric from its warm repetitions (and the cold first run when there is one). */
+export function metric(reps: readonly number[], unit: string, better: Better, aggregate: Aggregate = 'median', cold: number | null = null): Metric {
+  const min = Math.min(...reps);
+  const max = Math.max(...reps);
+  const mid = median(reps);
+  return { value: aggregate === 'max' ? max : mid, min, max, cold, reps: [...reps], aggregate, wide: reps.length > 1 && max - min > 0.5 * Math.abs(mid), unit, better };
 }
 
-/** Collects per-repetition values of several metrics. */
-export class RepMetrics {
-  private readonly values = new Map<string, { reps: number[]; unit: string; better: Better }>();
+/** One repetition's value of one metric. */
+export interface RepValue {
+  readonly value: number;
+  readonly unit: string;
+  readonly better: Better;
+  /** `max` for worst-case metrics (the reported figure is the true maximum); default median. */
+  readonly aggregate?: Aggregate;
+}
 
-  /** Adds one repetition's value of `name`. */
-  add(name: string, value: number, unit: string, better: Better): void {
-    let m = this.values.get(name);
-    if (m === undefined) {
-      m = { reps: [], unit, better };
-      this.values.set(name, m);
+/** Every metric of one repetition, by name. */
+export type RepValues = Readonly<Record<string, RepValue>>;
+
+/** Collects the repetitions of several metrics: one cold run, then warm ones. */
+export class RepMetrics {
+  private readonly values = new Map<string, { reps: number[]; cold: number | null; unit: string; better: Better; aggregate: Aggregate }>();
+
+  /** Adds one repetition (`cold` marks the first, un-warmed run). */
+  add(rep: RepValues, cold = false): void {
+    for (const [name, v] of Object.entries(rep)) {
+      let m = this.values.get(name);
+      if (m === undefined) {
+        m = { reps: [], cold: null, unit: v.unit, better: v.better, aggregate: v.aggregate ?? 'median' };
+        this.values.set(name, m);
+      }
+      if (cold) m.cold = v.value;
+      else m.reps.push(v.value);
     }
-    m.reps.push(value);
   }
 
-  /** The metrics (medians of the repetitions). */
+  /** The metrics (only those with at least one warm repetition). */
   build(): Record<string, Metric> {
     const out: Record<string, Metric> = {};
-    for (const [k, v] of this.values) out[k] = metric(v.reps, v.unit, v.better);
+    for (const [k, v] of this.values) if (v.reps.length > 0) out[k] = metric(v.reps, v.unit, v.better, v.aggregate, v.cold);
     return out;
   }
 }
 
+/** Shorthands for {@link RepValue}s. */
+export const lower = (value: number, unit: string): RepValue => ({ value, unit, better: 'lower' });
+/** A higher-is-better value. */
+export const higher = (value: number, unit: string): RepValue => ({ value, unit, better: 'higher' });
+/** A worst-case value: reported as the maximum over the repetitions. */
+export const worst = (value: number, unit: string): RepValue => ({ value, unit, better: 'lower', aggregate: 'max' });
+
 /** A row for `info`. */
 export function row(workload: string, kase: string, info: Pick<ImplInfo, 'id' | 'label' | 'group'>, status: Row['status'], metrics: Record<string, Metric>, note?: string): Row {
   return { workload, case: kase, impl: info.id, label: info.label, group: info.group, status, metrics, ...(note === undefined ? {} : { note }) };
-}
-
-/**
- * Runs one case and returns its row; any exception (crash, hang, failed verification) becomes a
- * FAILED row carrying the reason, so no figure is ever reported from a broken run.
- */
-export async function runCase(
-  ctx: RunContext,
-  workload: string,
-  kase: string,
-  info: ImplInfo,
-  body: () => Promise<{ metrics: Record<string, Metric>; note?: string }>,
-): Promise<Row> {
-  const t0 = Date.now();
-  try {
-    const r = await body();
-    ctx.log(`  ${workload} ${kase} ${info.label}: ok (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-    return row(workload, kase, info, 'ok', r.metrics, r.note);
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    ctx.log(`  ${workload} ${kase} ${info.label}: FAILED: ${msg}`);
-    return row(workload, kase, info, 'FAILED', {}, msg);
-  }
 }
 
 /** A monotonic start time `ms` from now, as the decimal string the workers expect. */

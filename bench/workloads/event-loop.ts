@@ -8,26 +8,14 @@
  *
  * @packageDocumentation
  */
-import type { Row, RunContext, Workload } from '../harness/types';
-import { runCase } from './common';
-import { counterCase } from './counter';
+import { counterWorkload } from './counter';
 
 /** The event-loop health workload. */
-export const eventLoop: Workload = {
+export const eventLoop = counterWorkload({
   id: 'event-loop',
   title: 'Event-loop delay while waiting on a contended lock',
   primary: { metric: 'loop delay p99', unit: 'ms', better: 'lower' },
-  async run(ctx: RunContext): Promise<Row[]> {
-    const { procs, durationMs, holdUs } = ctx.config.eventLoop;
-    const rows: Row[] = [];
-    for (const info of ctx.impls.filter((i) => i.runtime === 'node' && i.waits)) {
-      rows.push(
-        await runCase(ctx, 'event-loop', `P=${procs}`, info, async () => {
-          const r = await counterCase(ctx, info, procs, { workload: 'event-loop', holdUs, yieldEachOp: true, durationMs });
-          return { metrics: r.metrics, note: `each operation busy ${holdUs} µs inside the lock; one operation per event-loop turn` };
-        }),
-      );
-    }
-    return rows;
-  },
-};
+  impls: (ctx) => ctx.impls.filter((i) => i.runtime === 'node' && i.waits),
+  procs: (ctx) => [ctx.config.eventLoop.procs],
+  options: (ctx) => ({ holdUs: ctx.config.eventLoop.holdUs, yieldEachOp: true, durationMs: ctx.config.eventLoop.durationMs }),
+});

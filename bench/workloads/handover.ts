@@ -8,38 +8,41 @@
  * @packageDocumentation
  */
 import type { ImplInfo } from '../adapters/catalog';
-import { withWorkers } from '../harness/children';
+import { WorkerGroup } from '../harness/children';
 import { numbers, type WorkerConfig } from '../harness/protocol';
 import { percentileSorted } from '../harness/stats';
 import { resetStateFile } from '../harness/state-file';
-import type { Metric, Row, RunContext, Workload } from '../harness/types';
-import { RepMetrics, runCase, VerifyError, workerBase } from './common';
+import type { Row, RunContext, Workload } from '../harness/types';
+import { lower, VerifyError, workerBase, worst } from './common';
+import { interleaved, type Session } from './interleave';
 
-async function handoverCase(ctx: RunContext, info: ImplInfo): Promise<{ metrics: Record<string, Metric> }> {
-  const { reps, handover } = ctx.config;
+async function handoverSession(ctx: RunContext, info: ImplInfo): Promise<Session> {
+  const { handover } = ctx.config;
   const configs: WorkerConfig[] = [0, 1].map((w) => ({ ...workerBase(ctx, info, `handover-${info.id}`, w, 2), role: 'handover', parkUs: handover.parkUs }));
   const statePath = configs[0]!.statePath;
-  return withWorkers(configs, 20_000 + reps * handover.rounds * 60, async (workers) => {
-    const [w0, w1] = workers as [(typeof workers)[0], (typeof workers)[0]];
-    await Promise.all(workers.map((w) => w.expect('ready')));
-    const m = new RepMetrics();
-    for (let rep = 0; rep < reps; rep++) {
+  const g = await WorkerGroup.start(configs);
+  const w0 = g.workers[0]!;
+  return {
+    stop: () => g.stop(),
+    kill: () => g.kill(),
+    note: `${handover.rounds} rounds per repetition, waiter parked ${handover.parkUs} µs`,
+    async run(kind) {
+      const rounds = kind === 'warmup' ? Math.max(4, handover.rounds >> 3) : handover.rounds;
       resetStateFile(statePath);
       w0.send({ cmd: 'hold' });
       await w0.expect('result');
-      for (const w of workers) w.send({ cmd: 'run', rounds: handover.rounds });
-      const samples = (await Promise.all([w0.expect('result'), w1.expect('result')])).flatMap((r) => numbers(r, 'samples'));
-      if (samples.length !== handover.rounds) throw new VerifyError(`expected ${handover.rounds} hand-overs, got ${samples.length}`);
-      const early = samples.filter((s) => s < 0).length;
+      const samples = (await g.all({ cmd: 'run', rounds })).flatMap((r) => numbers(r, 'samples'));
+      if (samples.length !== rounds) throw new VerifyError(`expected ${rounds} hand-overs, got ${samples.length}`);
+      const early = samples.filter((x) => x < 0).length;
       if (early > 0) throw new VerifyError(`${early} waiters returned before the holder released: two holders`);
       samples.sort((a, b) => a - b);
-      m.add('hand-over p50', percentileSorted(samples, 50), 'µs', 'lower');
-      m.add('hand-over p99', percentileSorted(samples, 99), 'µs', 'lower');
-      m.add('hand-over max', samples[samples.length - 1]!, 'µs', 'lower');
-    }
-    await Promise.all(workers.map((w) => w.stop()));
-    return { metrics: m.build() };
-  });
+      return {
+        'hand-over p50': lower(percentileSorted(samples, 50), 'µs'),
+        'hand-over p99': lower(percentileSorted(samples, 99), 'µs'),
+        'hand-over max': worst(samples[samples.length - 1]!, 'µs'),
+      };
+    },
+  };
 }
 
 /** The hand-over latency workload. */
@@ -47,11 +50,6 @@ export const handoverWorkload: Workload = {
   id: 'handover',
   title: 'Hand-over latency: release to the waiter’s return (2 processes)',
   primary: { metric: 'hand-over p50', unit: 'µs', better: 'lower' },
-  async run(ctx: RunContext): Promise<Row[]> {
-    const rows: Row[] = [];
-    for (const info of ctx.impls.filter((i) => i.runtime === 'node' && i.waits)) {
-      rows.push(await runCase(ctx, 'handover', '', info, async () => ({ ...(await handoverCase(ctx, info)), note: `${ctx.config.handover.rounds} rounds per repetition, waiter parked ${ctx.config.handover.parkUs} µs` })));
-    }
-    return rows;
-  },
+  run: (ctx: RunContext): Promise<Row[]> =>
+    interleaved(ctx, 'handover', '', ctx.impls.filter((i) => i.runtime === 'node' && i.waits), (info) => handoverSession(ctx, info), { runTimeoutMs: 20_000 + ctx.config.handover.rounds * 60 }),
 };

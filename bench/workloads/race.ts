@@ -8,12 +8,13 @@
  * @packageDocumentation
  */
 import type { ImplInfo } from '../adapters/catalog';
-import { withWorkers } from '../harness/children';
+import { WorkerGroup } from '../harness/children';
 import { num, ns, type WorkerConfig } from '../harness/protocol';
 import { readStateFile, resetStateFile } from '../harness/state-file';
 import type { Row, RunContext, Workload } from '../harness/types';
 import { startTrack } from '../roles/race';
-import { RepMetrics, runCase, startAt, VerifyError, wallNs, workerBase } from './common';
+import { higher, lower, startAt, VerifyError, wallNs, workerBase } from './common';
+import { interleaved, type Session } from './interleave';
 
 function verifyRace(statePath: string, procs: number, tracks: number, laps: number, violations: number): void {
   if (violations !== 0) throw new VerifyError(`${violations} times a process found its newly locked track occupied (or its own track taken)`);
@@ -26,30 +27,31 @@ function verifyRace(statePath: string, procs: number, tracks: number, laps: numb
   }
 }
 
-async function raceCase(ctx: RunContext, info: ImplInfo, procs: number): Promise<{ metrics: ReturnType<RepMetrics['build']> }> {
-  const { reps, race } = ctx.config;
+async function raceSession(ctx: RunContext, info: ImplInfo, procs: number): Promise<Session> {
+  const { race } = ctx.config;
   const name = `race-${info.id}-P${procs}`;
   const configs: WorkerConfig[] = [];
   for (let w = 0; w < procs; w++) configs.push({ ...workerBase(ctx, info, name, w, procs), role: 'race', tracks: race.tracks, laps: race.laps });
   const statePath = configs[0]!.statePath;
-  return withWorkers(configs, 30_000 + procs * 1000 + reps * race.laps * 400, async (workers) => {
-    await Promise.all(workers.map((w) => w.expect('ready')));
-    const m = new RepMetrics();
-    for (let rep = 0; rep < reps; rep++) {
+  const g = await WorkerGroup.start(configs);
+  return {
+    stop: () => g.stop(),
+    kill: () => g.kill(),
+    note: `${race.tracks} tracks x ${race.laps} laps per process`,
+    async run(kind) {
       resetStateFile(statePath);
-      const at = startAt(20 + procs * 6);
-      for (const w of workers) w.send({ cmd: 'run', startAtNs: at });
-      const results = await Promise.all(workers.map((w) => w.expect('result')));
-      verifyRace(statePath, procs, race.tracks, race.laps, results.reduce((a, r) => a + num(r, 'violations'), 0));
+      const laps = kind === 'warmup' ? Math.max(2, Math.round(race.laps / 5)) : race.laps;
+      const results = await g.all({ cmd: 'run', startAtNs: startAt(20 + procs * 6), laps });
+      verifyRace(statePath, procs, race.tracks, laps, results.reduce((a, r) => a + num(r, 'violations'), 0));
       const steps = results.reduce((a, r) => a + num(r, 'steps'), 0);
       const wall = wallNs(results.map((r) => ({ startNs: ns(r, 'startNs'), endNs: ns(r, 'endNs') })));
-      m.add('race ms', wall / 1e6, 'ms', 'lower');
-      m.add('steps/s', steps / (wall / 1e9), 'steps/s', 'higher');
-      m.add('CPU µs/step', results.reduce((a, r) => a + num(r, 'cpuUs'), 0) / steps, 'µs', 'lower');
-    }
-    await Promise.all(workers.map((w) => w.stop()));
-    return { metrics: m.build() };
-  });
+      return {
+        'race ms': lower(wall / 1e6, 'ms'),
+        'steps/s': higher(steps / (wall / 1e9), 'steps/s'),
+        'CPU µs/step': lower(results.reduce((a, r) => a + num(r, 'cpuUs'), 0) / steps, 'µs'),
+      };
+    },
+  };
 }
 
 /** The race workload. */
@@ -59,16 +61,9 @@ export const raceWorkload: Workload = {
   primary: { metric: 'race ms', unit: 'ms', better: 'lower' },
   async run(ctx: RunContext): Promise<Row[]> {
     const rows: Row[] = [];
-    const { laps, tracks } = ctx.config.race;
+    const impls = ctx.impls.filter((i) => i.indexed && i.waits);
     for (const procs of ctx.config.race.procs) {
-      for (const info of ctx.impls.filter((i) => i.indexed && i.waits)) {
-        rows.push(
-          await runCase(ctx, 'race', `P=${procs}`, info, async () => ({
-            ...(await raceCase(ctx, info, procs)),
-            note: `${tracks} tracks x ${laps} laps per process`,
-          })),
-        );
-      }
+      rows.push(...(await interleaved(ctx, 'race', `P=${procs}`, impls, (info) => raceSession(ctx, info, procs), { runTimeoutMs: 30_000 + procs * 1000 + ctx.config.race.laps * 400 })));
     }
     return rows;
   },

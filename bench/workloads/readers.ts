@@ -7,35 +7,36 @@
  * @packageDocumentation
  */
 import type { ImplInfo } from '../adapters/catalog';
-import { withWorkers } from '../harness/children';
+import { WorkerGroup } from '../harness/children';
 import { num, ns, type WorkerConfig } from '../harness/protocol';
 import { resetStateFile } from '../harness/state-file';
-import type { Metric, Row, RunContext, Workload } from '../harness/types';
-import { RepMetrics, runCase, startAt, VerifyError, wallNs, workerBase } from './common';
+import type { Row, RunContext, Workload } from '../harness/types';
+import { higher, lower, startAt, VerifyError, wallNs, workerBase } from './common';
+import { interleaved, type Session } from './interleave';
 
-async function readersCase(ctx: RunContext, info: ImplInfo, procs: number): Promise<{ metrics: Record<string, Metric> }> {
-  const { reps, readers } = ctx.config;
+async function readersSession(ctx: RunContext, info: ImplInfo, procs: number): Promise<Session> {
+  const { readers, warmupMs } = ctx.config;
   const configs: WorkerConfig[] = [];
   for (let w = 0; w < procs; w++) configs.push({ ...workerBase(ctx, info, `readers-${info.id}-P${procs}`, w, procs), role: 'readers' });
   const statePath = configs[0]!.statePath;
-  return withWorkers(configs, 20_000 + procs * 1000 + reps * (readers.durationMs + 3000), async (workers) => {
-    await Promise.all(workers.map((w) => w.expect('ready')));
-    const m = new RepMetrics();
-    for (let rep = 0; rep < reps; rep++) {
+  const g = await WorkerGroup.start(configs);
+  let rep = 0;
+  return {
+    stop: () => g.stop(),
+    kill: () => g.kill(),
+    async run(kind) {
       resetStateFile(statePath);
-      const at = startAt(30 + procs * 8);
-      for (const w of workers) w.send({ cmd: 'run', rep, startAtNs: at, durationMs: readers.durationMs });
-      const results = await Promise.all(workers.map((w) => w.expect('result')));
+      const results = await g.all({ cmd: 'run', rep: rep++ % 250, startAtNs: startAt(30 + procs * 8), durationMs: kind === 'warmup' ? warmupMs : readers.durationMs });
       if (results.some((r) => r.shared !== true)) throw new VerifyError(`the ${procs} readers never held the read lock at the same time: it is not shared`);
       const ops = results.reduce((a, r) => a + num(r, 'ops'), 0);
       const wall = wallNs(results.map((r) => ({ startNs: ns(r, 'startNs'), endNs: ns(r, 'endNs') })));
-      m.add('read pairs/s', ops / (wall / 1e9), 'pairs/s', 'higher');
-      m.add('µs/pair per process', (wall / 1e3 / ops) * procs, 'µs', 'lower');
-      m.add('CPU µs/pair', results.reduce((a, r) => a + num(r, 'cpuUs'), 0) / ops, 'µs', 'lower');
-    }
-    await Promise.all(workers.map((w) => w.stop()));
-    return { metrics: m.build() };
-  });
+      return {
+        'read pairs/s': higher(ops / (wall / 1e9), 'pairs/s'),
+        'µs/pair per process': lower((wall / 1e3 / ops) * procs, 'µs'),
+        'CPU µs/pair': lower(results.reduce((a, r) => a + num(r, 'cpuUs'), 0) / ops, 'µs'),
+      };
+    },
+  };
 }
 
 /** The shared-readers workload. */
@@ -47,7 +48,7 @@ export const readersWorkload: Workload = {
     const rows: Row[] = [];
     const impls = ctx.impls.filter((i) => i.runtime === 'node' && i.shared && i.waits);
     for (const procs of ctx.config.readers.procs) {
-      for (const info of impls) rows.push(await runCase(ctx, 'readers', `P=${procs}`, info, () => readersCase(ctx, info, procs)));
+      rows.push(...(await interleaved(ctx, 'readers', `P=${procs}`, impls, (info) => readersSession(ctx, info, procs), { runTimeoutMs: 20_000 + procs * 1000 + 3 * ctx.config.readers.durationMs })));
     }
     return rows;
   },

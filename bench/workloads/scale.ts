@@ -1,7 +1,7 @@
 /**
  * Workload 6, scale: cost of one more acquire+release pair while many disjoint indices are
- * already held on the same file (`dense`: adjacent indices, which the kernel merges into one
- * lock; `sparse`: every other index, one kernel lock each), and of ranges of growing width.
+ * already held on the same file (`alternating`: adjacent indices, write and read in turn, so
+ * nothing merges; `sparse`: every other index, one kernel lock each), and of ranges of growing width.
  * Ours and raw fcntl only; raw fcntl is also measured on a second open file description of the
  * same file while ours holds the locks, so the kernel's share of the cost is visible (Linux walks
  * one list of all locks of the inode on every call). Verified by F_OFD_GETLK probes from that
@@ -23,7 +23,7 @@ async function scaleHolder(ctx: RunContext, info: ImplInfo, measureOther: boolea
   const expected = scale.widths.length + scale.held.length * 2;
   try {
     await withWorkers(
-      [{ ...workerBase(ctx, info, `scale-${info.id}`, 0, 1), role: 'scale', reps, repMs: scale.repMs, held: scale.held, sparseMax, widths: scale.widths, setupBudgetMs: scale.setupBudgetMs, measureOther }],
+      [{ ...workerBase(ctx, info, `scale-${info.id}`, 0, 1), role: 'scale', reps, repMs: scale.repMs, held: scale.held, sparseMax, alternatingMax: scale.alternatingMax, widths: scale.widths, setupBudgetMs: scale.setupBudgetMs, measureOther }],
       scale.setupBudgetMs + 120_000,
       async ([w]) => {
         await w!.expect('ready');

@@ -6,42 +6,44 @@
  *
  * @packageDocumentation
  */
-import { withWorkers } from '../harness/children';
-import { num, numbers } from '../harness/protocol';
+import type { ImplInfo } from '../adapters/catalog';
+import { WorkerGroup } from '../harness/children';
+import { num } from '../harness/protocol';
 import type { Row, RunContext, Workload } from '../harness/types';
-import { metric, runCase, VerifyError, workerBase } from './common';
+import { higher, lower, VerifyError, workerBase } from './common';
+import { interleaved, type Session } from './interleave';
 
-const UNCONTENDED_IDS = (id: string): boolean => !/^py-shm-/.test(id);
+/** The uncontended session of `info`: one process, calibrated pair count per repetition. */
+export async function uncontendedSession(ctx: RunContext, info: ImplInfo, name: string): Promise<Session> {
+  const u = ctx.config.uncontended;
+  const g = await WorkerGroup.start([{ ...workerBase(ctx, info, `${name}-${info.id}`, 0, 1), role: 'uncontended', reps: 1, repMs: u.repMs, warmupMs: u.warmupMs }]);
+  let pairs = 0;
+  return {
+    stop: () => g.stop(),
+    kill: () => g.kill(),
+    get note() {
+      return `${pairs} pairs per repetition`;
+    },
+    async run(kind) {
+      const [r] = await g.all({ cmd: 'run', kind });
+      const us = num(r, 'usPerPair');
+      if (!(us > 0)) throw new VerifyError(`non-positive timing ${us}`);
+      if (kind === 'measured') pairs = num(r, 'pairs');
+      return { 'µs/pair': lower(us, 'µs'), 'pairs/s': higher(1e6 / us, 'pairs/s') };
+    },
+  };
+}
+
+/** Implementations of the uncontended workload: all but the polling shmlock variants and the per-use rows. */
+function uncontendedImpls(ctx: RunContext): ImplInfo[] {
+  return ctx.impls.filter((i) => !/^py-shm-/.test(i.id) && i.perUseOnly !== true && i.recoveryOnly !== true);
+}
 
 /** The uncontended workload. */
 export const uncontended: Workload = {
   id: 'uncontended',
   title: 'Uncontended acquire + release pair (one process)',
   primary: { metric: 'µs/pair', unit: 'µs', better: 'lower' },
-  async run(ctx: RunContext): Promise<Row[]> {
-    const { reps, uncontended: u } = ctx.config;
-    const rows: Row[] = [];
-    for (const info of ctx.impls.filter((i) => UNCONTENDED_IDS(i.id))) {
-      rows.push(
-        await runCase(ctx, 'uncontended', '', info, () =>
-          withWorkers(
-            [{ ...workerBase(ctx, info, `uncontended-${info.id}`, 0, 1), role: 'uncontended', reps, repMs: u.repMs, warmupMs: u.warmupMs }],
-            30_000 + reps * u.repMs * 4 + u.warmupMs * 4,
-            async ([w]) => {
-              await w!.expect('ready');
-              const res = await w!.expect('result');
-              const us = numbers(res, 'usPerPair');
-              if (us.length !== reps || us.some((x) => !(x > 0))) throw new VerifyError(`expected ${reps} positive timings, got ${JSON.stringify(us)}`);
-              await w!.stop();
-              return {
-                metrics: { 'µs/pair': metric(us, 'µs', 'lower'), 'pairs/s': metric(us.map((x) => 1e6 / x), 'pairs/s', 'higher') },
-                note: `${num(res, 'pairs')} pairs per repetition`,
-              };
-            },
-          ),
-        ),
-      );
-    }
-    return rows;
-  },
+  run: (ctx): Promise<Row[]> =>
+    interleaved(ctx, 'uncontended', '', uncontendedImpls(ctx), (info) => uncontendedSession(ctx, info, 'uncontended'), { runTimeoutMs: 30_000 + ctx.config.uncontended.repMs * 10 }),
 };
