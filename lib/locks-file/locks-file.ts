@@ -219,12 +219,18 @@ export class LocksFile {
   }
 
   /**
-   * Runs `fn` holding `spec` as its own handle scope (see {@link lock}), then releases exactly
-   * that handle, whether `fn` returns, throws or rejects. Rejects like {@link lock} when the
-   * lock is not acquired.
+   * Runs `fn` holding `spec` (default index 0, read) as its own handle scope (see
+   * {@link lock}), then releases exactly that handle, whether `fn` returns, throws or
+   * rejects. The callback is always the last argument: `withLock(fn)`, `withLock(spec, fn)`
+   * or `withLock(spec, options, fn)`. Rejects like {@link lock} when the lock is not
+   * acquired (then `fn` does not run).
    */
-  async withLock<T>(spec: LockSpec, options: AcquireOptions | undefined, fn: () => T | PromiseLike<T>): Promise<T> {
-    const run = toFunction<() => T | PromiseLike<T>>(fn, 'fn');
+  withLock<T>(fn: () => T | PromiseLike<T>): Promise<T>;
+  withLock<T>(spec: LockSpec, fn: () => T | PromiseLike<T>): Promise<T>;
+  withLock<T>(spec: LockSpec, options: AcquireOptions | undefined, fn: () => T | PromiseLike<T>): Promise<T>;
+  async withLock<T>(...args: unknown[]): Promise<T> {
+    const run = toFunction<() => T | PromiseLike<T>>(args[args.length - 1], 'fn');
+    const [spec = 0, options] = args.slice(0, -1) as [LockSpec?, AcquireOptions?];
     const handle = await this.lock(spec, options);
     try {
       return await run();
