@@ -98,6 +98,11 @@ export class LockManager implements LockManagerLike {
   #closed = false;
   #lastName: [string, EncodedName] | undefined;
 
+  /**
+   * A manager of the namespace at `options.path` (default: the per-user one). Opens nothing:
+   * the registry file is opened by the first request or query. Throws
+   * `InvalidArgumentError` for a path that is empty or contains NUL, or a non-string clientId.
+   */
   constructor(options?: LockManagerOptions) {
     const o = toOptions(options);
     const path = o.path === undefined ? undefined : toString(o.path, 'options.path');

@@ -74,14 +74,14 @@ export function vocabulary(lf: LocksFile, shm: ShmLock, manager: LockManager): v
   expectTypeOf(manager).toExtend<SharedFacade>();
   expectTypeOf(manager).toExtend<LockManagerLike>();
 
-  expectTypeOf(lf.lock).returns.resolves.toEqualTypeOf<LockHandle>();
-  expectTypeOf(shm.lock).returns.resolves.toEqualTypeOf<ShmLockHandle>();
+  expectTypeOf<LocksFile['lock']>().returns.resolves.toEqualTypeOf<LockHandle>();
+  expectTypeOf<ShmLock['lock']>().returns.resolves.toEqualTypeOf<ShmLockHandle>();
   expectTypeOf<LockHandle>().toExtend<SharedHandle>();
   expectTypeOf<ShmLockHandle>().toExtend<SharedHandle>();
   expectTypeOf<LockHandle['release']>().returns.toEqualTypeOf<void>();
   expectTypeOf<ShmLockHandle['release']>().returns.toEqualTypeOf<void>();
-  expectTypeOf(lf.lockSync).returns.toEqualTypeOf<LockHandle>();
-  expectTypeOf(shm.lockSync).returns.toEqualTypeOf<ShmLockHandle>();
+  expectTypeOf<LocksFile['lockSync']>().returns.toEqualTypeOf<LockHandle>();
+  expectTypeOf<ShmLock['lockSync']>().returns.toEqualTypeOf<ShmLockHandle>();
 
   // Timeouts are plain numbers of milliseconds in every facade.
   expectTypeOf<AcquireOptions['timeout']>().toEqualTypeOf<number | undefined>();
@@ -94,11 +94,11 @@ export function vocabulary(lf: LocksFile, shm: ShmLock, manager: LockManager): v
 
   // withLock: callback last, result is the callback's (awaited).
   expectTypeOf(lf.withLock(() => 1)).toEqualTypeOf<Promise<number>>();
-  expectTypeOf(lf.withLock(5, async () => 'x')).toEqualTypeOf<Promise<string>>();
+  expectTypeOf(lf.withLock(5, () => Promise.resolve('x'))).toEqualTypeOf<Promise<string>>();
   expectTypeOf(lf.withLock([0, 4], { write: true, timeout: 10 }, () => true)).toEqualTypeOf<Promise<boolean>>();
   expectTypeOf(shm.withLock(() => 1)).toEqualTypeOf<Promise<number>>();
-  expectTypeOf(shm.withLock({ timeout: 5 }, async () => 'x')).toEqualTypeOf<Promise<string>>();
-  expectTypeOf(manager.request('n', async () => 1)).toEqualTypeOf<Promise<number>>();
+  expectTypeOf(shm.withLock({ timeout: 5 }, () => Promise.resolve('x'))).toEqualTypeOf<Promise<string>>();
+  expectTypeOf(manager.request('n', () => Promise.resolve(1))).toEqualTypeOf<Promise<number>>();
   expectTypeOf(manager.request('n', { mode: 'shared' }, (lock) => lock?.mode)).toEqualTypeOf<Promise<LockMode | undefined>>();
   expectTypeOf(manager.requestSync('n', { timeout: 0 }, () => 1)).toEqualTypeOf<number>();
 }
@@ -155,8 +155,8 @@ export function locksFileSurface(lf: LocksFile, spec: LockSpec): void {
   expectTypeOf(lf.closed).toEqualTypeOf<boolean>();
   expectTypeOf(lf.acquireSync(spec, { write: true, blocking: false, timeout: 0 })).toEqualTypeOf<boolean>();
   expectTypeOf(lf.acquire(spec, { signal: AbortSignal.timeout(1) })).toEqualTypeOf<Promise<boolean>>();
-  expectTypeOf(lf.release).parameters.toEqualTypeOf<[spec?: LockSpec]>();
-  expectTypeOf(lf.release).returns.toEqualTypeOf<void>();
+  expectTypeOf<LocksFile['release']>().parameters.toEqualTypeOf<[spec?: LockSpec]>();
+  expectTypeOf<LocksFile['release']>().returns.toEqualTypeOf<void>();
   expectTypeOf(lf.held()).toEqualTypeOf<HeldRange[]>();
   expectTypeOf(lf.probe(spec, { write: true })).toEqualTypeOf<Holder | null>();
   expectTypeOf<HeldRange>().toEqualTypeOf<{ readonly start: number; readonly count: number; readonly write: boolean }>();
@@ -170,7 +170,12 @@ export function locksFileSurface(lf: LocksFile, spec: LockSpec): void {
     [Symbol.asyncDispose](): Promise<void>;
   }>();
   expectTypeOf<LockSpec>().toEqualTypeOf<number | readonly [start: number, count: number] | { readonly start: number; readonly count: number }>();
-  expectTypeOf<AcquireOptions>().toEqualTypeOf<{ readonly write?: boolean; readonly blocking?: boolean; readonly timeout?: number; readonly signal?: AbortSignal }>();
+  expectTypeOf<AcquireOptions>().toEqualTypeOf<{
+    readonly write?: boolean;
+    readonly blocking?: boolean;
+    readonly timeout?: number;
+    readonly signal?: AbortSignal;
+  }>();
 }
 
 export function shmLockSurface(shm: ShmLock, timeout: ShmTimeout): void {
@@ -188,8 +193,8 @@ export function shmLockSurface(shm: ShmLock, timeout: ShmTimeout): void {
   // shmlock's own names, kept for ported Python code: boolean results, shmlock's timeout.
   expectTypeOf(shm.acquire(timeout)).toEqualTypeOf<Promise<boolean>>();
   expectTypeOf(shm.acquireSync(timeout)).toEqualTypeOf<boolean>();
-  expectTypeOf(shm.release).parameters.toEqualTypeOf<[force?: boolean]>();
-  expectTypeOf(shm.release).returns.toEqualTypeOf<boolean>();
+  expectTypeOf<ShmLock['release']>().parameters.toEqualTypeOf<[force?: boolean]>();
+  expectTypeOf<ShmLock['release']>().returns.toEqualTypeOf<boolean>();
   expectTypeOf(shm.uuid).toEqualTypeOf<string>();
   expectTypeOf(shm.acquired).toEqualTypeOf<boolean>();
   expectTypeOf(shm.name).toEqualTypeOf<string>();
@@ -197,7 +202,7 @@ export function shmLockSurface(shm: ShmLock, timeout: ShmTimeout): void {
   expectTypeOf(shm.pollInterval).toEqualTypeOf<number>();
   expectTypeOf(shm.description).toEqualTypeOf<string>();
   expectTypeOf(shm.getExitEvent()).toEqualTypeOf<ExitEvent>();
-  expectTypeOf(shm.addExitHandlers).parameters.toEqualTypeOf<[options?: ExitHandlerOptions]>();
+  expectTypeOf<ShmLock['addExitHandlers']>().parameters.toEqualTypeOf<[options?: ExitHandlerOptions]>();
   expectTypeOf<ExitHandlerOptions>().toEqualTypeOf<{ readonly exit?: boolean; readonly signals?: boolean; readonly finalization?: boolean }>();
   expectTypeOf(shm.debugGetUuidOfLockingLock()).toEqualTypeOf<string | null>();
   expectTypeOf(shm.queryForErrorAfterInterrupt()).toEqualTypeOf<undefined>();
@@ -219,8 +224,18 @@ export function lockManagerSurface(manager: LockManager): void {
   expectTypeOf<Lock>().toEqualTypeOf<{ readonly name: string; readonly mode: LockMode }>();
   expectTypeOf<LockInfo>().toEqualTypeOf<{ readonly name: string; readonly mode: LockMode; readonly clientId: string }>();
   expectTypeOf<LockManagerSnapshot>().toEqualTypeOf<{ readonly held: LockInfo[]; readonly pending: LockInfo[] }>();
-  expectTypeOf<LockRequestOptions>().toEqualTypeOf<{ readonly mode?: LockMode; readonly ifAvailable?: boolean; readonly steal?: boolean; readonly signal?: AbortSignal }>();
-  expectTypeOf<LockRequestSyncOptions>().toEqualTypeOf<{ readonly mode?: LockMode; readonly ifAvailable?: boolean; readonly steal?: boolean; readonly timeout?: number }>();
+  expectTypeOf<LockRequestOptions>().toEqualTypeOf<{
+    readonly mode?: LockMode;
+    readonly ifAvailable?: boolean;
+    readonly steal?: boolean;
+    readonly signal?: AbortSignal;
+  }>();
+  expectTypeOf<LockRequestSyncOptions>().toEqualTypeOf<{
+    readonly mode?: LockMode;
+    readonly ifAvailable?: boolean;
+    readonly steal?: boolean;
+    readonly timeout?: number;
+  }>();
   expectTypeOf<LockGrantedCallback<number>>().toEqualTypeOf<(lock: Lock | null) => number | PromiseLike<number>>();
 }
 
@@ -275,7 +290,12 @@ export function utilitySurface(): void {
   expectTypeOf(createLogger).parameters.toEqualTypeOf<[name: string, level?: LogLevel]>();
   expectTypeOf(createLogger).returns.toEqualTypeOf<Logger>();
   expectTypeOf<LogLevel>().toEqualTypeOf<'debug' | 'info' | 'warn' | 'error' | 'silent'>();
-  expectTypeOf<Logger>().toEqualTypeOf<{ debug(message: string): void; info(message: string): void; warn(message: string): void; error(message: string): void }>();
+  expectTypeOf<Logger>().toEqualTypeOf<{
+    debug(message: string): void;
+    info(message: string): void;
+    warn(message: string): void;
+    error(message: string): void;
+  }>();
   expectTypeOf(waiterPool).toEqualTypeOf<WaiterPoolView>();
   expectTypeOf(waiterPool.threads).toEqualTypeOf<number>();
   expectTypeOf(waiterPool.waiting).toEqualTypeOf<number>();

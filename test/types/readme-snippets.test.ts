@@ -55,9 +55,21 @@ test('every ```ts block of README.md type-checks against dist/', () => {
     const globals = path.join(dir, 'reader-names.d.ts');
     fs.writeFileSync(globals, READER_NAMES);
 
-    const config = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
+    const config = ts.getParsedCommandLineOfConfigFile(
+      path.join(ROOT, 'tsconfig.json'),
+      {},
+      { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+    );
     if (config === undefined) throw new Error('tsconfig.json could not be read');
-    const options: ts.CompilerOptions = { ...config.options, noEmit: true, declaration: false, noUnusedLocals: false, noUnusedParameters: false, rootDir: undefined, outDir: undefined };
+    const options: ts.CompilerOptions = {
+      ...config.options,
+      noEmit: true,
+      declaration: false,
+      noUnusedLocals: false,
+      noUnusedParameters: false,
+      rootDir: undefined,
+      outDir: undefined,
+    };
     const program = ts.createProgram([globals, ...files.map((f) => f.file)], options);
     const problems = ts.getPreEmitDiagnostics(program).map((d) => {
       const text = ts.flattenDiagnosticMessageText(d.messageText, '\n');

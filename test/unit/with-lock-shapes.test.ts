@@ -40,7 +40,7 @@ test('withLock(fn) holds index 0 for reading while fn runs, like lock() with no 
 test('withLock(spec, fn) holds spec with the default options and returns what fn returns', async () => {
   const a = open();
   const b = open();
-  const result = await a.withLock([3, 2], async () => [seen(b, 3), seen(b, 4), seen(b, 5)]);
+  const result = await a.withLock([3, 2], () => Promise.resolve([seen(b, 3), seen(b, 4), seen(b, 5)]));
   expect(result).toEqual([
     { writeBlocked: true, readBlocked: false },
     { writeBlocked: true, readBlocked: false },
