@@ -35,4 +35,5 @@ export { waiterPool } from './wait/pool';
 export type { WaiterPoolView } from './wait/pool';
 export { LockManager, locks } from './lock-manager/lock-manager';
 export type { LockManagerOptions, LockRequestSyncOptions } from './lock-manager/lock-manager';
+export type { LockManagerHandle, LockManagerLockOptions } from './lock-manager/lock-handle';
 export type { Lock, LockGrantedCallback, LockInfo, LockManagerLike, LockManagerSnapshot, LockMode, LockRequestOptions } from './lock-manager/types';

@@ -44,7 +44,9 @@ import type {
   LockGrantedCallback,
   LockHandle,
   LockInfo,
+  LockManagerHandle,
   LockManagerLike,
+  LockManagerLockOptions,
   LockManagerOptions,
   LockManagerSnapshot,
   LockMode,
@@ -76,6 +78,9 @@ export function vocabulary(lf: LocksFile, shm: ShmLock, manager: LockManager): v
 
   expectTypeOf<LocksFile['lock']>().returns.resolves.toEqualTypeOf<LockHandle>();
   expectTypeOf<ShmLock['lock']>().returns.resolves.toEqualTypeOf<ShmLockHandle>();
+  expectTypeOf<LockManager['lock']>().returns.resolves.toEqualTypeOf<LockManagerHandle>();
+  expectTypeOf<LockManagerHandle>().toExtend<SharedHandle>();
+  expectTypeOf<LockManagerHandle['release']>().returns.toEqualTypeOf<void>();
   expectTypeOf<LockHandle>().toExtend<SharedHandle>();
   expectTypeOf<ShmLockHandle>().toExtend<SharedHandle>();
   expectTypeOf<LockHandle['release']>().returns.toEqualTypeOf<void>();
@@ -98,6 +103,11 @@ export function vocabulary(lf: LocksFile, shm: ShmLock, manager: LockManager): v
   expectTypeOf(lf.withLock([0, 4], { write: true, timeout: 10 }, () => true)).toEqualTypeOf<Promise<boolean>>();
   expectTypeOf(shm.withLock(() => 1)).toEqualTypeOf<Promise<number>>();
   expectTypeOf(shm.withLock({ timeout: 5 }, () => Promise.resolve('x'))).toEqualTypeOf<Promise<string>>();
+  expectTypeOf(manager.withLock('n', () => 1)).toEqualTypeOf<Promise<number>>();
+  expectTypeOf(manager.withLock('n', { mode: 'shared', timeout: 5 }, () => Promise.resolve('x'))).toEqualTypeOf<Promise<string>>();
+  expectTypeOf<LockManagerLockOptions['timeout']>().toEqualTypeOf<number | undefined>();
+  expectTypeOf<LockManagerLockOptions['signal']>().toEqualTypeOf<AbortSignal | undefined>();
+  expectTypeOf<LockManagerLockOptions['blocking']>().toEqualTypeOf<boolean | undefined>();
   expectTypeOf(manager.request('n', () => Promise.resolve(1))).toEqualTypeOf<Promise<number>>();
   expectTypeOf(manager.request('n', { mode: 'shared' }, (lock) => lock?.mode)).toEqualTypeOf<Promise<LockMode | undefined>>();
   expectTypeOf(manager.requestSync('n', { timeout: 0 }, () => 1)).toEqualTypeOf<number>();
@@ -115,6 +125,12 @@ export function refused(lf: LocksFile, shm: ShmLock, manager: LockManager, h: Lo
   void lf.withLock(5, { write: true });
   // @ts-expect-error the callback must be last (Web Locks)
   void manager.request('n', fn, { mode: 'shared' });
+  // @ts-expect-error the callback must be last
+  void manager.withLock('n', fn, { mode: 'shared' });
+  // @ts-expect-error Web Locks modes are 'exclusive' and 'shared'
+  void manager.lock('n', { mode: 'write' });
+  // @ts-expect-error lock() takes no steal: a handle must not be taken away silently
+  void manager.lock('n', { steal: true });
   // @ts-expect-error a lock spec is an index, [start, count] or { start, count }, not a string
   void lf.lock('5');
   // @ts-expect-error write is a boolean
@@ -235,6 +251,19 @@ export function lockManagerSurface(manager: LockManager): void {
     readonly ifAvailable?: boolean;
     readonly steal?: boolean;
     readonly timeout?: number;
+  }>();
+  expectTypeOf<LockManagerHandle>().toEqualTypeOf<{
+    readonly name: string;
+    readonly mode: LockMode;
+    release(): void;
+    [Symbol.dispose](): void;
+    [Symbol.asyncDispose](): Promise<void>;
+  }>();
+  expectTypeOf<LockManagerLockOptions>().toEqualTypeOf<{
+    readonly mode?: LockMode;
+    readonly timeout?: number;
+    readonly blocking?: boolean;
+    readonly signal?: AbortSignal;
   }>();
   expectTypeOf<LockGrantedCallback<number>>().toEqualTypeOf<(lock: Lock | null) => number | PromiseLike<number>>();
 }
