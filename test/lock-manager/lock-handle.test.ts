@@ -10,19 +10,11 @@ import { InvalidArgumentError, LockAbortError, LockBusyError, LockClosedError, L
 import { useScratchDir } from '../helpers/scratch';
 
 const scratch = useScratchDir('locksfile-lmh-');
-const managers: LockManager[] = [];
 /** Hang guard for a hand-over that takes milliseconds. */
 const BOUND_MS = 5000;
 
-function manager(clientId: string): LockManager {
-  const m = new LockManager({ path: path.join(scratch(), 'ns.locks'), clientId });
-  managers.push(m);
-  return m;
-}
-
-afterEach(() => {
-  for (const m of managers.splice(0)) m.close();
-});
+/** A manager of this test's registry; `using` closes it after the test. */
+const open = (clientId: string): LockManager => new LockManager({ path: path.join(scratch(), 'ns.locks'), clientId });
 
 /** Whether `m` could take `name` in `mode` right now (ifAvailable, released at once). */
 function available(m: LockManager, name: string, mode: 'exclusive' | 'shared' = 'exclusive'): Promise<boolean> {
@@ -37,8 +29,8 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 }
 
 test('lock() resolves a handle that holds the lock until release(); release() is idempotent and returns void', async () => {
-  const a = manager('a');
-  const b = manager('b');
+  using a = open('a');
+  using b = open('b');
   const handle = await a.lock('job');
   expect(handle).toMatchObject({ name: 'job', mode: 'exclusive' });
   expect(await available(b, 'job')).toBe(false);
@@ -51,8 +43,8 @@ test('lock() resolves a handle that holds the lock until release(); release() is
 });
 
 test('shared handles hold together and keep an exclusive request out', async () => {
-  const a = manager('a');
-  const b = manager('b');
+  using a = open('a');
+  using b = open('b');
   await using first = await a.lock('cfg', { mode: 'shared' });
   await using second = await b.lock('cfg', { mode: 'shared', timeout: BOUND_MS });
   expect([first.mode, second.mode]).toEqual(['shared', 'shared']);
@@ -60,8 +52,8 @@ test('shared handles hold together and keep an exclusive request out', async () 
 });
 
 test('a waiting lock() is granted when the holder releases', async () => {
-  const a = manager('a');
-  const b = manager('b');
+  using a = open('a');
+  using b = open('b');
   const held = await a.lock('x');
   const waiting = b.lock('x', { timeout: BOUND_MS });
   await new Promise((resolve) => setTimeout(resolve, 20));
@@ -76,8 +68,8 @@ test.each([
   ['blocking: false', { blocking: false }, LockBusyError],
   ['timeout: 0', { timeout: 0 }, LockTimeoutError],
 ])('%s on a held lock tries once, rejects typed and queues nothing', async (_label, options, ErrorClass) => {
-  const a = manager('a');
-  const b = manager('b');
+  using a = open('a');
+  using b = open('b');
   await using held = await a.lock('x');
   expect(held.name).toBe('x');
   const err = await rejection(b.lock('x', options));
@@ -86,8 +78,8 @@ test.each([
 });
 
 test('timeout rejects with LockTimeoutError and leaves the queue at once', async () => {
-  const a = manager('a');
-  const b = manager('b');
+  using a = open('a');
+  using b = open('b');
   await using held = await a.lock('x');
   expect(held.mode).toBe('exclusive');
   const started = performance.now();
@@ -99,8 +91,8 @@ test('timeout rejects with LockTimeoutError and leaves the queue at once', async
 });
 
 test('signal rejects with LockAbortError (name AbortError, cause = reason), before and during the wait', async () => {
-  const a = manager('a');
-  const b = manager('b');
+  using a = open('a');
+  using b = open('b');
   const reason = new Error('stop');
   expect(await rejection(b.lock('x', { signal: AbortSignal.abort(reason) }))).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', cause: reason });
   await using held = await a.lock('x');
@@ -116,7 +108,7 @@ test('signal rejects with LockAbortError (name AbortError, cause = reason), befo
 });
 
 test('bad options reject with InvalidArgumentError; a closed manager with LockClosedError', async () => {
-  const a = manager('a');
+  using a = open('a');
   expect(await rejection(a.lock('x', { mode: 'write' as 'shared' }))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', argument: 'options.mode' });
   expect(await rejection(a.lock('x', { timeout: -1 }))).toMatchObject({ code: 'ERR_OUT_OF_RANGE', argument: 'options.timeout' });
   expect(await rejection(a.lock(5 as unknown as string))).toBeInstanceOf(InvalidArgumentError);
@@ -125,8 +117,8 @@ test('bad options reject with InvalidArgumentError; a closed manager with LockCl
 });
 
 test('withLock(name, fn) and withLock(name, options, fn) hold the lock while fn runs and release after', async () => {
-  const a = manager('a');
-  const b = manager('b');
+  using a = open('a');
+  using b = open('b');
   expect(await a.withLock('w', () => available(b, 'w'))).toBe(false);
   expect(await a.withLock('w', { mode: 'shared' }, () => available(b, 'w', 'shared'))).toBe(true);
   await expect(a.withLock('w', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');

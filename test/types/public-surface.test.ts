@@ -10,28 +10,7 @@
  */
 import { expectTypeOf } from 'expect-type';
 import * as api from 'locksfile';
-import {
-  createLogger,
-  DeadlockError,
-  ExitEvent,
-  InvalidArgumentError,
-  LockAbortError,
-  LockBusyError,
-  LockCanceledError,
-  LockClosedError,
-  LockError,
-  LockFileReplacedError,
-  LockManager,
-  LockPathError,
-  locks,
-  LocksFile,
-  LockSystemError,
-  LockTimeoutError,
-  ShmLock,
-  ShmLockInconsistentError,
-  UnsupportedPlatformError,
-  waiterPool,
-} from 'locksfile';
+import { createLogger, ExitEvent, LockManager, locks, LocksFile, ShmLock, waiterPool } from 'locksfile';
 import type {
   AcquireOptions,
   Backend,
@@ -68,6 +47,8 @@ type SharedHandle = { release(): void } & Disposable & AsyncDisposable;
 /** What every facade is: closable and disposable both ways. */
 type SharedFacade = { close(): void } & Disposable & AsyncDisposable;
 type Fn<T> = () => T | PromiseLike<T>;
+/** A handle's exact shape: its own read-only fields, then the shared release and disposal. */
+type HandleOf<Fields> = Fields & { release(): void; [Symbol.dispose](): void; [Symbol.asyncDispose](): Promise<void> };
 
 /** The shared vocabulary, checked the same way for each facade. */
 export function vocabulary(lf: LocksFile, shm: ShmLock, manager: LockManager): void {
@@ -177,14 +158,7 @@ export function locksFileSurface(lf: LocksFile, spec: LockSpec): void {
   expectTypeOf(lf.probe(spec, { write: true })).toEqualTypeOf<Holder | null>();
   expectTypeOf<HeldRange>().toEqualTypeOf<{ readonly start: number; readonly count: number; readonly write: boolean }>();
   expectTypeOf<Holder>().toEqualTypeOf<{ readonly start: number; readonly count: number; readonly write: boolean; readonly pid: number }>();
-  expectTypeOf<LockHandle>().toEqualTypeOf<{
-    readonly start: number;
-    readonly count: number;
-    readonly write: boolean;
-    release(): void;
-    [Symbol.dispose](): void;
-    [Symbol.asyncDispose](): Promise<void>;
-  }>();
+  expectTypeOf<LockHandle>().branded.toEqualTypeOf<HandleOf<{ readonly start: number; readonly count: number; readonly write: boolean }>>();
   expectTypeOf<LockSpec>().toEqualTypeOf<number | readonly [start: number, count: number] | { readonly start: number; readonly count: number }>();
   expectTypeOf<AcquireOptions>().toEqualTypeOf<{
     readonly write?: boolean;
@@ -205,7 +179,7 @@ export function shmLockSurface(shm: ShmLock, timeout: ShmTimeout): void {
     readonly description?: string;
   }>();
   expectTypeOf<ShmLockRequest>().toEqualTypeOf<{ readonly timeout?: number; readonly blocking?: boolean; readonly signal?: AbortSignal }>();
-  expectTypeOf<ShmLockHandle>().toEqualTypeOf<{ readonly name: string; release(): void; [Symbol.dispose](): void; [Symbol.asyncDispose](): Promise<void> }>();
+  expectTypeOf<ShmLockHandle>().branded.toEqualTypeOf<HandleOf<{ readonly name: string }>>();
   // shmlock's own names, kept for ported Python code: boolean results, shmlock's timeout.
   expectTypeOf(shm.acquire(timeout)).toEqualTypeOf<Promise<boolean>>();
   expectTypeOf(shm.acquireSync(timeout)).toEqualTypeOf<boolean>();
@@ -252,13 +226,7 @@ export function lockManagerSurface(manager: LockManager): void {
     readonly steal?: boolean;
     readonly timeout?: number;
   }>();
-  expectTypeOf<LockManagerHandle>().toEqualTypeOf<{
-    readonly name: string;
-    readonly mode: LockMode;
-    release(): void;
-    [Symbol.dispose](): void;
-    [Symbol.asyncDispose](): Promise<void>;
-  }>();
+  expectTypeOf<LockManagerHandle>().branded.toEqualTypeOf<HandleOf<{ readonly name: string; readonly mode: LockMode }>>();
   expectTypeOf<LockManagerLockOptions>().toEqualTypeOf<{
     readonly mode?: LockMode;
     readonly timeout?: number;
@@ -286,33 +254,33 @@ export function errorsSurface(): void {
     | 'ERR_SHMLOCK_INCONSISTENT'
   >();
   expectTypeOf<InvalidArgumentCode>().toEqualTypeOf<'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE'>();
-  expectTypeOf<LockError>().toExtend<Error>();
-  expectTypeOf<LockError['code']>().toEqualTypeOf<LockErrorCode>();
-  expectTypeOf(LockError.codes).toEqualTypeOf<readonly LockErrorCode[]>();
-  expectTypeOf<InvalidArgumentError['code']>().toEqualTypeOf<InvalidArgumentCode>();
-  expectTypeOf<InvalidArgumentError['argument']>().toEqualTypeOf<string>();
+  expectTypeOf<api.LockError>().toExtend<Error>();
+  expectTypeOf<api.LockError['code']>().toEqualTypeOf<LockErrorCode>();
+  expectTypeOf(api.LockError.codes).toEqualTypeOf<readonly LockErrorCode[]>();
+  expectTypeOf<api.InvalidArgumentError['code']>().toEqualTypeOf<InvalidArgumentCode>();
+  expectTypeOf<api.InvalidArgumentError['argument']>().toEqualTypeOf<string>();
   for (const Class of [
-    InvalidArgumentError,
-    LockTimeoutError,
-    LockBusyError,
-    LockClosedError,
-    LockCanceledError,
-    LockAbortError,
-    DeadlockError,
-    LockFileReplacedError,
-    LockPathError,
-    LockSystemError,
-    UnsupportedPlatformError,
-    ShmLockInconsistentError,
+    api.InvalidArgumentError,
+    api.LockTimeoutError,
+    api.LockBusyError,
+    api.LockClosedError,
+    api.LockCanceledError,
+    api.LockAbortError,
+    api.DeadlockError,
+    api.LockFileReplacedError,
+    api.LockPathError,
+    api.LockSystemError,
+    api.UnsupportedPlatformError,
+    api.ShmLockInconsistentError,
   ]) {
-    expectTypeOf(Class.prototype).toExtend<LockError>();
+    expectTypeOf(Class.prototype).toExtend<api.LockError>();
   }
-  expectTypeOf(LockTimeoutError).constructorParameters.toEqualTypeOf<[message: string]>();
-  expectTypeOf(LockAbortError).constructorParameters.toEqualTypeOf<[message: string, reason: unknown]>();
-  expectTypeOf<LockPathError['errno']>().toEqualTypeOf<string | undefined>();
-  expectTypeOf<LockSystemError['errno']>().toEqualTypeOf<string>();
-  expectTypeOf<LockSystemError['syscall']>().toEqualTypeOf<string>();
-  expectTypeOf<LockFileReplacedError['path']>().toEqualTypeOf<string>();
+  expectTypeOf(api.LockTimeoutError).constructorParameters.toEqualTypeOf<[message: string]>();
+  expectTypeOf(api.LockAbortError).constructorParameters.toEqualTypeOf<[message: string, reason: unknown]>();
+  expectTypeOf<api.LockPathError['errno']>().toEqualTypeOf<string | undefined>();
+  expectTypeOf<api.LockSystemError['errno']>().toEqualTypeOf<string>();
+  expectTypeOf<api.LockSystemError['syscall']>().toEqualTypeOf<string>();
+  expectTypeOf<api.LockFileReplacedError['path']>().toEqualTypeOf<string>();
 }
 
 export function utilitySurface(): void {
