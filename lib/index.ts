@@ -1,7 +1,10 @@
 /**
  * locksfile: real locks between processes and worker threads on one machine, with no lock
  * server. `LocksFile` gives indexed read/write byte-range locks in one file; `ShmLock` a
- * named mutex compatible with Python's shmlock.
+ * named mutex compatible with Python's shmlock; `LockManager` (and the default `locks`) the
+ * W3C Web Locks API across processes. All three share one vocabulary: `lock()` resolves a
+ * disposable handle, `withLock(target?, options?, fn)` takes the callback last, failures
+ * reject with a `LockError` subclass, and timeouts are milliseconds.
  *
  * @packageDocumentation
  */
@@ -36,4 +39,5 @@ export { waiterPool } from './wait/pool';
 export type { WaiterPoolView } from './wait/pool';
 export { LockManager, locks } from './lock-manager/lock-manager';
 export type { LockManagerOptions, LockRequestSyncOptions } from './lock-manager/lock-manager';
+export type { LockManagerHandle, LockManagerLockOptions } from './lock-manager/lock-handle';
 export type { Lock, LockGrantedCallback, LockInfo, LockManagerLike, LockManagerSnapshot, LockMode, LockRequestOptions } from './lock-manager/types';

@@ -9,9 +9,13 @@ import { toChoice, toString } from './args/spec';
 
 /** What the library logs through. */
 export interface Logger {
+  /** Every acquire and release (`verbose`), waits, broken stale locks. */
   debug(message: string): void;
+  /** Not called by the library today; part of the shape so that common loggers fit as they are. */
   info(message: string): void;
+  /** A weaker guarantee than expected: the POSIX backend, a ShmLock collected while held, a lock file replaced under its holder. */
   warn(message: string): void;
+  /** A failure the library handled but could not report through a call (e.g. in an exit hook). */
   error(message: string): void;
 }
 

@@ -10,7 +10,15 @@ import { InvalidArgumentError } from '../errors/errors';
  * Which lock indices a call means: one index `n`, a `[start, count]` pair (pylocksfile's
  * `(lock_n, n_locks)`), or `{ start, count }`. Index `n` is byte `n` of the lock file.
  */
-export type LockSpec = number | readonly [start: number, count: number] | { readonly start: number; readonly count: number };
+export type LockSpec =
+  | number
+  | readonly [start: number, count: number]
+  | {
+      /** First lock index. */
+      readonly start: number;
+      /** Number of consecutive indices, at least 1. */
+      readonly count: number;
+    };
 
 /** A validated, normalized range of lock indices `[start, start + count)`. */
 export interface Range {
@@ -146,9 +154,9 @@ export interface AcquireOptions {
   readonly write?: boolean;
   /** Wait for the range when it is held elsewhere. Default true. */
   readonly blocking?: boolean;
-  /** Give up after this many milliseconds (only when blocking). Default: wait without limit. */
+  /** Give up after this many milliseconds (only when blocking); `0` tries once. Default: wait without limit. */
   readonly timeout?: number;
-  /** Abort the wait (async calls only). */
+  /** Abort the wait, rejecting with `LockAbortError` (async calls only; the sync ones refuse it). */
   readonly signal?: AbortSignal;
 }
 

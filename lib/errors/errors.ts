@@ -155,6 +155,7 @@ export class DeadlockError extends LockError {
 export class LockFileReplacedError extends LockError {
   static override readonly codes: readonly LockErrorCode[] = ['ERR_LOCK_FILE_REPLACED'];
 
+  /** The lock file's path, which now names another file or nothing. */
   readonly path: string;
 
   constructor(path: string, message: string) {
@@ -171,7 +172,9 @@ export class LockFileReplacedError extends LockError {
 export class LockPathError extends LockError {
   static override readonly codes: readonly LockErrorCode[] = ['ERR_LOCK_PATH'];
 
+  /** The unusable path (lock file, named-lock file or registry). */
   readonly path: string;
+  /** Symbolic errno of the failed system call (e.g. `'ELOOP'`), or undefined when the check was ours (e.g. a FIFO). */
   readonly errno: string | undefined;
 
   constructor(path: string, message: string, errno?: string, cause?: unknown) {
@@ -189,7 +192,9 @@ export class LockPathError extends LockError {
 export class LockSystemError extends LockError {
   static override readonly codes: readonly LockErrorCode[] = ['ERR_LOCK_SYSTEM'];
 
+  /** Symbolic errno, e.g. `'ENOLCK'`. */
   readonly errno: string;
+  /** The system call that failed, e.g. `'fcntl(F_OFD_SETLKW)'`. */
   readonly syscall: string;
 
   constructor(syscall: string, errno: string, message: string) {

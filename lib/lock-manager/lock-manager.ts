@@ -19,12 +19,13 @@
 import { randomUUID } from 'node:crypto';
 import * as nodePath from 'node:path';
 import { DeadlockError, InvalidArgumentError, LockClosedError, LockSystemError, LockTimeoutError } from '../errors/errors';
-import { toOptions, toString, toTimeout } from '../args/spec';
+import { toFunction, toOptions, toString, toTimeout } from '../args/spec';
 import { withoutSignalHooks } from '../process-hooks/exit-hooks';
 import { waitUntil } from '../sys/interrupt';
 import { setLock } from '../sys/fcntl';
 import { waitInThread, type WaitTicket } from '../wait/pool';
 import { defaultRegistryPath } from './default-path';
+import { lockWith, type LockManagerHandle, type LockManagerLockOptions } from './lock-handle';
 import { encodeName, type EncodedName, livenessByte, Registry, type Slot, SlotState, watchByte } from './registry';
 import { parseRequest, type RequestArgs } from './request-args';
 import { StealBell } from './steal-bell';
@@ -98,6 +99,11 @@ export class LockManager implements LockManagerLike {
   #closed = false;
   #lastName: [string, EncodedName] | undefined;
 
+  /**
+   * A manager of the namespace at `options.path` (default: the per-user one). Opens nothing:
+   * the registry file is opened by the first request or query. Throws
+   * `InvalidArgumentError` for a path that is empty or contains NUL, or a non-string clientId.
+   */
   constructor(options?: LockManagerOptions) {
     const o = toOptions(options);
     const path = o.path === undefined ? undefined : toString(o.path, 'options.path');
@@ -191,6 +197,38 @@ export class LockManager implements LockManagerLike {
     } finally {
       for (const unit of req.watching.splice(0)) this.#unwatch(unit);
       this.#closeIfIdle();
+    }
+  }
+
+  /**
+   * The lock `name` as a handle, in the vocabulary shared with `LocksFile` and `ShmLock`:
+   * queues like {@link request} (same FIFO and modes), resolves once granted, and holds the
+   * lock until the handle's `release()` (or `using` / `await using`). Rejects with
+   * {@link LockTimeoutError} when `timeout` ms ran out (`0` tries once), {@link LockBusyError}
+   * when `blocking: false` found it taken, `LockAbortError` (name `'AbortError'`)
+   * when `signal` aborts, `InvalidArgumentError` for bad options, {@link LockClosedError}
+   * after {@link close}; nothing stays queued then. A steal frees the lock without telling
+   * the handle.
+   */
+  lock(name: string, options?: LockManagerLockOptions): Promise<LockManagerHandle> {
+    return lockWith(this, name, options);
+  }
+
+  /**
+   * Runs `fn` holding the lock `name` (see {@link lock}), then releases it, whether `fn`
+   * returns, throws or rejects; resolves with `fn`'s result. The callback is last:
+   * `withLock(name, fn)` or `withLock(name, options, fn)`. Rejects like {@link lock} when the
+   * lock is not acquired (then `fn` does not run).
+   */
+  withLock<T>(name: string, fn: () => T | PromiseLike<T>): Promise<T>;
+  withLock<T>(name: string, options: LockManagerLockOptions | undefined, fn: () => T | PromiseLike<T>): Promise<T>;
+  async withLock<T>(name: string, ...rest: unknown[]): Promise<T> {
+    const run = toFunction<() => T | PromiseLike<T>>(rest[rest.length - 1], 'fn');
+    const handle = await this.lock(name, rest.length > 1 ? (rest[0] as LockManagerLockOptions | undefined) : undefined);
+    try {
+      return await run();
+    } finally {
+      await handle[Symbol.asyncDispose]();
     }
   }
 

@@ -34,7 +34,9 @@ export type LockGrantedCallback<T> = (lock: Lock | null) => T | PromiseLike<T>;
 
 /** One entry of a {@link LockManagerSnapshot}. */
 export interface LockInfo {
+  /** The requested lock name. */
   readonly name: string;
+  /** The requested (or granted) mode. */
   readonly mode: LockMode;
   /** The `clientId` of the manager that holds or waits. */
   readonly clientId: string;
@@ -42,7 +44,9 @@ export interface LockInfo {
 
 /** What `query()` returns: held locks and pending requests of the whole namespace, pending in queue order per name. */
 export interface LockManagerSnapshot {
+  /** Requests holding their lock now. */
   readonly held: LockInfo[];
+  /** Requests waiting, in the order they will be granted (per name). */
   readonly pending: LockInfo[];
 }
 
@@ -50,7 +54,14 @@ export interface LockManagerSnapshot {
 export interface LockManagerLike {
   /** The id this manager reports in {@link LockManagerSnapshot} entries. */
   readonly clientId: string;
+  /**
+   * Runs `callback` holding the lock `name` (or with `null` when `ifAvailable` found it
+   * taken) and settles with the callback's outcome once the lock is released (W3C
+   * `LockManager.request`); the callback is last.
+   */
   request<T>(name: string, callback: LockGrantedCallback<T>): Promise<Awaited<T>>;
+  /** {@link request} with `mode`, `ifAvailable`, `steal` or `signal`; the callback stays last. */
   request<T>(name: string, options: LockRequestOptions, callback: LockGrantedCallback<T>): Promise<Awaited<T>>;
+  /** Held locks and pending requests of the whole namespace, at the moment of the call. */
   query(): Promise<LockManagerSnapshot>;
 }

@@ -54,16 +54,21 @@ export interface LocksFileOptions {
 
 /** A range of lock indices this instance holds. */
 export interface HeldRange {
+  /** First lock index of the range. */
   readonly start: number;
+  /** Number of consecutive indices, at least 1. */
   readonly count: number;
+  /** True for a write (exclusive) lock, false for a read (shared) lock. */
   readonly write: boolean;
 }
 
 /** Another owner's lock that blocks a request, as {@link LocksFile.probe} reports it. */
 export interface Holder {
+  /** First lock index of the blocking lock. */
   readonly start: number;
   /** `Infinity` when the holder locked "to the end of the file" (length 0). */
   readonly count: number;
+  /** True when the holder has a write lock (it blocks readers too), false for a read lock. */
   readonly write: boolean;
   /** Holder's pid for POSIX locks (e.g. a Python pylocksfile process); -1 for OFD holders. */
   readonly pid: number;
@@ -75,12 +80,17 @@ export interface Holder {
  * the owner scope holds, even where they overlap in read mode.
  */
 export interface LockHandle {
+  /** First lock index of the range this handle holds. */
   readonly start: number;
+  /** Number of indices it holds, at least 1. */
   readonly count: number;
+  /** True for a write (exclusive) lock, false for a read (shared) lock. */
   readonly write: boolean;
   /** Releases this handle's range (no-op the second time, or after the instance closed). */
   release(): void;
+  /** Same as {@link release}, for `using`. */
   [Symbol.dispose](): void;
+  /** Same as {@link release}, for `await using`; resolves once released. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -110,7 +120,14 @@ class Handle extends Holding implements LockHandle {
   }
 }
 
-/** Indexed read/write locks in one lock file. See the module documentation for the owner model. */
+/**
+ * Indexed read/write locks in one lock file: index `n` is byte `n`, a range is one kernel
+ * byte-range lock. Each instance is one lock owner (its own open file description): two
+ * instances exclude each other like two processes, and the kernel drops an instance's locks
+ * when its process dies. Inside an instance, every `lock`/`lockSync`/`withLock` call is its
+ * own scope that excludes the others; `acquire`/`acquireSync`/`release` act for one more
+ * scope, the owner scope, with pylocksfile's conversion and partial release.
+ */
 export class LocksFile {
   /** The lock file's path. */
   readonly path: string;
@@ -232,12 +249,18 @@ export class LocksFile {
   }
 
   /**
-   * Runs `fn` holding `spec` as its own handle scope (see {@link lock}), then releases exactly
-   * that handle, whether `fn` returns, throws or rejects. Rejects like {@link lock} when the
-   * lock is not acquired.
+   * Runs `fn` holding `spec` (default index 0, read) as its own handle scope (see
+   * {@link lock}), then releases exactly that handle, whether `fn` returns, throws or
+   * rejects. The callback is always the last argument: `withLock(fn)`, `withLock(spec, fn)`
+   * or `withLock(spec, options, fn)`. Rejects like {@link lock} when the lock is not
+   * acquired (then `fn` does not run).
    */
-  async withLock<T>(spec: LockSpec, options: AcquireOptions | undefined, fn: () => T | PromiseLike<T>): Promise<T> {
-    const run = toFunction<() => T | PromiseLike<T>>(fn, 'fn');
+  withLock<T>(fn: () => T | PromiseLike<T>): Promise<T>;
+  withLock<T>(spec: LockSpec, fn: () => T | PromiseLike<T>): Promise<T>;
+  withLock<T>(spec: LockSpec, options: AcquireOptions | undefined, fn: () => T | PromiseLike<T>): Promise<T>;
+  async withLock<T>(...args: unknown[]): Promise<T> {
+    const run = toFunction<() => T | PromiseLike<T>>(args[args.length - 1], 'fn');
+    const [spec = 0, options] = args.slice(0, -1) as [LockSpec?, AcquireOptions?];
     const handle = await this.lock(spec, options);
     try {
       return await run();

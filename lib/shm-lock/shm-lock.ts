@@ -35,7 +35,9 @@ export interface ShmLockHandle {
   readonly name: string;
   /** Releases this acquire (one nesting level); later calls do nothing. */
   release(): void;
+  /** Same as {@link release}, for `using`. */
   [Symbol.dispose](): void;
+  /** Same as {@link release}, for `await using`; resolves once released. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -106,11 +108,12 @@ export class ShmLock implements Disposable, AsyncDisposable {
     return this.#file.count > 0;
   }
 
-  /** Free text describing the lock, for debugging. */
+  /** Free text describing the lock, for debugging (shown by `toString()`); settable. */
   get description(): string {
     return this.#description;
   }
 
+  /** Replaces the description; throws `InvalidArgumentError` for a non-string. */
   set description(value: string) {
     this.#description = toString(value, 'description');
   }

@@ -15,7 +15,11 @@
 import { DeadlockError, LockSystemError } from '../errors/errors';
 import { ERRNO, errnoName, getLibc } from './libc';
 
-/** Which kernel lock family a file uses. */
+/**
+ * Which kernel lock family a file uses: `'ofd'` (Linux open-file-description locks, owned by
+ * the open file, so instances and threads exclude each other) or `'posix'` (classic record
+ * locks, owned by the process: instances of one process share them).
+ */
 export type Backend = 'ofd' | 'posix';
 
 /** `l_type` values (Linux). */

@@ -15,7 +15,7 @@ const RUN_BOUND_MS = 50_000;
 const scratch = useScratchDir('locksfile-lm-');
 
 /** One child: how many worker threads (0: the main thread) and which API. */
-type Child = readonly [threads: number, how: 'async' | 'sync'];
+type Child = readonly [threads: number, how: 'async' | 'sync' | 'handle'];
 
 async function race(spec: readonly Child[], iterations: number): Promise<number> {
   const registry = path.join(scratch(), 'ns.locks');
@@ -31,6 +31,10 @@ async function race(spec: readonly Child[], iterations: number): Promise<number>
 
 test('4 processes x 200 increments under request("counter") are exact', async () => {
   expect(await race([[0, 'async'], [0, 'async'], [0, 'async'], [0, 'async']], 200)).toBe(800);
+});
+
+test('lock() handles (withLock) and request() exclude each other: 4 processes x 200 increments are exact', async () => {
+  expect(await race([[0, 'handle'], [0, 'handle'], [0, 'async'], [0, 'async']], 200)).toBe(800);
 });
 
 test('2 processes x 2 worker threads x 100 increments under request("counter") are exact', async () => {
