@@ -144,11 +144,12 @@ export function refused(lf: LocksFile, shm: ShmLock, manager: LockManager, h: Lo
 
 export function locksFileSurface(lf: LocksFile, spec: LockSpec): void {
   expectTypeOf(LocksFile).constructorParameters.toEqualTypeOf<[path?: string, options?: LocksFileOptions]>();
-  expectTypeOf<LocksFileOptions>().toEqualTypeOf<{ readonly id?: string; readonly logger?: Logger; readonly verbose?: boolean; readonly backend?: Backend }>();
+  expectTypeOf<LocksFileOptions>().toEqualTypeOf<{ readonly id?: string; readonly logger?: Logger; readonly verbose?: boolean; readonly backend?: Backend; readonly fair?: boolean }>();
   expectTypeOf<Backend>().toEqualTypeOf<'ofd' | 'posix'>();
   expectTypeOf(lf.path).toEqualTypeOf<string>();
   expectTypeOf(lf.id).toEqualTypeOf<string>();
   expectTypeOf(lf.backend).toEqualTypeOf<Backend>();
+  expectTypeOf(lf.fair).toEqualTypeOf<boolean>();
   expectTypeOf(lf.closed).toEqualTypeOf<boolean>();
   expectTypeOf(lf.acquireSync(spec, { write: true, blocking: false, timeout: 0 })).toEqualTypeOf<boolean>();
   expectTypeOf(lf.acquire(spec, { signal: AbortSignal.timeout(1) })).toEqualTypeOf<Promise<boolean>>();
@@ -252,6 +253,7 @@ export function errorsSurface(): void {
     | 'ERR_LOCK_SYSTEM'
     | 'ERR_LOCK_UNSUPPORTED'
     | 'ERR_SHMLOCK_INCONSISTENT'
+    | 'ERR_LOCK_LOST'
   >();
   expectTypeOf<InvalidArgumentCode>().toEqualTypeOf<'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE'>();
   expectTypeOf<api.LockError>().toExtend<Error>();
@@ -272,6 +274,7 @@ export function errorsSurface(): void {
     api.LockSystemError,
     api.UnsupportedPlatformError,
     api.ShmLockInconsistentError,
+    api.LockLostError,
   ]) {
     expectTypeOf(Class.prototype).toExtend<api.LockError>();
   }
@@ -313,6 +316,7 @@ test('the value exports of locksfile are exactly the documented ones', () => {
       'LockClosedError',
       'LockError',
       'LockFileReplacedError',
+      'LockLostError',
       'LockManager',
       'LockPathError',
       'LockSystemError',
