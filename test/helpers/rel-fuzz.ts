@@ -253,6 +253,10 @@ export function createFuzzer(options: { sandbox: string; extra?: readonly FuzzTa
     subject.acquireSync([100, 3]);
     subject.acquireSync([2 ** 40, 2]);
   };
+  // A handle request (lock, lockSync, withLock) is its own scope and waits for the owner
+  // scope's baseline locks like for another owner's: an untimed one over them would wait
+  // forever, as documented. Handle targets therefore start from an empty owner scope.
+  const releaseOwnerScope = (): void => subject.release();
   let tried = 0;
   let rejected = 0;
   let accepted = 0;
@@ -276,6 +280,7 @@ export function createFuzzer(options: { sandbox: string; extra?: readonly FuzzTa
         args: fc.oneof(fc.tuple(), fc.tuple(anySpec), fc.tuple(anySpec, anyAcquireOptions), fc.tuple(anySpec, anyAcquireOptions, anyValue)),
         examples: [...sweep([[1, 2], undefined], 1, ['write', 'blocking', 'timeout', 'signal']), ...sweep([{ start: 1, count: 2 }]), ...sweep([[1, 2], { write: true }]).map(([s]) => [[s, 2]])],
         run: (args) => (subject[method] as (...a: unknown[]) => unknown)(...args),
+        ...(method === 'lockSync' ? { prepare: releaseOwnerScope } : {}),
         cleanup: (r) => {
           if (method === 'lockSync') (r as LockHandle).release();
         },
@@ -288,6 +293,7 @@ export function createFuzzer(options: { sandbox: string; extra?: readonly FuzzTa
         args: fc.oneof(fc.tuple(), fc.tuple(anySpec), fc.tuple(anySpec, anyAcquireOptions), fc.tuple(anySpec, anyAcquireOptions, anyValue)),
         examples: [...sweep([[1, 2], undefined], 1, ['write', 'blocking', 'timeout', 'signal']), ...sweep([{ start: 1, count: 2 }]), ...sweep([[1, 2], { write: true }]).map(([s]) => [[s, 2]])],
         run: (args) => (subject[method] as (...a: unknown[]) => unknown)(...args),
+        ...(method === 'lock' ? { prepare: releaseOwnerScope } : {}),
         cleanup: (r) => {
           if (method === 'lock') (r as LockHandle).release();
         },
@@ -300,6 +306,7 @@ export function createFuzzer(options: { sandbox: string; extra?: readonly FuzzTa
       args: fc.tuple(anySpec, anyAcquireOptions, fc.oneof(fc.constant(() => 7), fc.constant(async () => 8), anyValue.filter((v) => typeof v !== 'function'))),
       examples: sweep([[1, 2], undefined, () => 7], 1, ['write', 'blocking', 'timeout', 'signal']).filter((a) => typeof a[2] === 'function' && a[2].length === 0),
       run: (args) => (subject.withLock as (...a: unknown[]) => unknown)(...args),
+      prepare: releaseOwnerScope,
     },
     {
       name: 'release',
@@ -321,6 +328,7 @@ export function createFuzzer(options: { sandbox: string; extra?: readonly FuzzTa
     {
       name: 'handle.release',
       args: fc.tuple(fc.tuple(fc.nat(300), fc.integer({ min: 1, max: 20 })), fc.boolean(), anyValue),
+      prepare: releaseOwnerScope,
       run: (args) => {
         const [spec, twice, extra] = args as [[number, number], boolean, unknown];
         const h = subject.lockSync(spec, { write: true });
