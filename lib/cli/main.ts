@@ -1,0 +1,86 @@
+/**
+ * The `locksfile` command: parses the command line, takes the lock (waiting, with progress
+ * and cancellation by signals), runs the command while holding it, gives the lock back when
+ * the command ends, and returns the exit status (see `exit-codes.ts`).
+ *
+ * @packageDocumentation
+ */
+import { InvalidArgumentError } from '../errors/errors';
+import { parseArgs, type LockOptions, type Target } from './args';
+import type { HeldLock, LockEngine } from './engine';
+import { CliExit, errorStatus, EX, signalStatus } from './exit-codes';
+import { FileEngine } from './file-engine';
+import { Progress } from './progress';
+import { runCommand } from './run-command';
+import { ShmEngine } from './shm-engine';
+import { SignalRouter } from './signals';
+import { printStatus } from './status';
+
+function createEngine(target: Target): LockEngine {
+  switch (target.kind) {
+    case 'file':
+      return new FileEngine(target.path, target.range);
+    case 'shm':
+      return new ShmEngine(target.name, target.dir);
+  }
+}
+
+/** Tries once; when busy and allowed to wait, waits with progress. Null when not acquired. */
+async function acquire(engine: LockEngine, lock: LockOptions, router: SignalRouter): Promise<HeldLock | null> {
+  const progress = new Progress(engine, lock.mode, lock.verbose);
+  const first = await engine.acquire({ mode: lock.mode, timeoutMs: 0 }, router.signal);
+  if (first !== null || lock.timeoutMs === 0 || router.signal.aborted) {
+    progress.line(first !== null ? `got ${engine.target} (${lock.mode}) at once` : `${engine.target} is busy, held by ${await engine.blockers(lock.mode)}`);
+    return first;
+  }
+  await progress.waiting();
+  try {
+    const held = await engine.acquire({ mode: lock.mode, timeoutMs: lock.timeoutMs }, router.signal);
+    const received = router.received;
+    progress.done(held !== null ? 'got the lock' : received !== undefined ? `wait cancelled by ${received}` : 'timed out');
+    return held;
+  } catch (err) {
+    progress.done('failed');
+    throw err;
+  }
+}
+
+async function runLocked(target: Target, lock: LockOptions, argv: readonly string[]): Promise<number> {
+  const router = new SignalRouter();
+  let engine: LockEngine | undefined;
+  let held: HeldLock | null = null;
+  try {
+    engine = createEngine(target);
+    held = await acquire(engine, lock, router);
+    const received = router.received;
+    if (received !== undefined) return signalStatus(received);
+    if (held === null) return lock.conflictExitCode;
+    if (lock.verbose) process.stderr.write(`locksfile: executing ${argv.join(' ')}\n`);
+    return await runCommand(argv, router);
+  } finally {
+    router.dispose();
+    await held?.release();
+    await engine?.close();
+  }
+}
+
+/** Runs the tool with `args` (without `node` and the script) and resolves its exit status. */
+export async function main(args: readonly string[]): Promise<number> {
+  try {
+    const invocation = parseArgs(args);
+    switch (invocation.kind) {
+      case 'done':
+        return invocation.status;
+      case 'status':
+        return await printStatus(invocation.path, invocation.json);
+      case 'run':
+        return await runLocked(invocation.target, invocation.lock, invocation.argv);
+    }
+  } catch (err) {
+    const status = err instanceof InvalidArgumentError ? EX.USAGE : errorStatus(err);
+    const message = err instanceof Error ? err.message : String(err);
+    if (message !== '') process.stderr.write(`locksfile: ${message}\n`);
+    if (status === EX.SOFTWARE && !(err instanceof CliExit) && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
+    return status;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * `--verbose` output on stderr: while the tool waits, one line that is rewritten in place on
+ * a terminal (elapsed time and holder), or plain lines when stderr is a file or a pipe (one
+ * when the wait starts and one whenever the holder changes, looked up once a second); then how long the wait took.
+ *
+ * @packageDocumentation
+ */
+import type { CliMode, LockEngine } from './engine';
+
+/** Writes to stderr; `isTTY` chooses the in-place line. */
+export interface ProgressStream {
+  readonly isTTY?: boolean;
+  write(text: string): unknown;
+}
+
+/** How often the terminal line is redrawn, and how often the holder is looked up again. */
+const REDRAW_MS = 200;
+const LOOKUP_MS = 1000;
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(3)} s`;
+}
+
+/** Progress of one wait. Every method is a no-op when `enabled` is false. */
+export class Progress {
+  #started = 0;
+  #holder = '';
+  #timer: NodeJS.Timeout | undefined;
+  #lastLookup = 0;
+  #lookingUp = false;
+
+  constructor(
+    private readonly engine: LockEngine,
+    private readonly mode: CliMode,
+    private readonly enabled: boolean,
+    private readonly out: ProgressStream = process.stderr,
+  ) {}
+
+  /** Prints a plain line (not part of the wait display). */
+  line(text: string): void {
+    if (this.enabled) this.out.write(`locksfile: ${text}\n`);
+  }
+
+  /** The lock was busy at the first try: the wait starts. */
+  async waiting(): Promise<void> {
+    if (!this.enabled) return;
+    this.#started = performance.now();
+    this.#holder = await this.engine.blockers(this.mode);
+    this.#lastLookup = performance.now();
+    if (this.#tty) {
+      this.#draw();
+    } else {
+      this.line(`waiting for ${this.engine.target} (${this.mode}), held by ${this.#holder}`);
+    }
+    this.#timer = setInterval(() => this.#tick(), this.#tty ? REDRAW_MS : LOOKUP_MS);
+    this.#timer.unref();
+  }
+
+  get #tty(): boolean {
+    return this.out.isTTY === true;
+  }
+
+  #tick(): void {
+    if (this.#tty) this.#draw();
+    if (this.#lookingUp || performance.now() - this.#lastLookup < LOOKUP_MS) return;
+    this.#lookingUp = true;
+    void this.engine
+      .blockers(this.mode)
+      .then((holder) => {
+        if (holder !== this.#holder && !this.#tty && this.#timer !== undefined) {
+          this.line(`still waiting after ${seconds(performance.now() - this.#started)}, now held by ${holder}`);
+        }
+        this.#holder = holder;
+      }, () => undefined)
+      .finally(() => {
+        this.#lookingUp = false;
+        this.#lastLookup = performance.now();
+      });
+  }
+
+  #draw(): void {
+    const elapsed = ((performance.now() - this.#started) / 1000).toFixed(1);
+    this.out.write(`\r\x1b[Klocksfile: waiting ${elapsed} s for ${this.engine.target} (${this.mode}), held by ${this.#holder}`);
+  }
+
+  /** The wait ended: `outcome` says how (`got the lock`, `timed out`, ...). */
+  done(outcome: string): void {
+    if (!this.enabled) return;
+    if (this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      if (this.#tty) this.out.write('\r\x1b[K');
+    }
+    const waited = this.#started === 0 ? 0 : performance.now() - this.#started;
+    this.line(`${outcome} after ${seconds(waited)}`);
+  }
+}
