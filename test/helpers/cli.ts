@@ -1,0 +1,55 @@
+/**
+ * The `locksfile` command in child processes, and a Python `fcntl.lockf` holder as the other
+ * party, for the CLI tests.
+ */
+import * as path from 'node:path';
+import { type Exit, LineChild, spawnPython } from './children';
+import { ROOT } from './paths';
+
+/** The compiled entry point, run as `node dist/cli.js` (what the `bin` entry points at). */
+export const CLI = path.join(ROOT, 'dist', 'cli.js');
+
+/** Starts `locksfile ARGS...`; stdin, stdout and stderr are pipes to the test. */
+export function startCli(args: readonly string[]): LineChild {
+  return new LineChild(process.execPath, [CLI, ...args]);
+}
+
+/** What a finished `locksfile` run gave. */
+export interface CliResult extends Exit {
+  readonly stdout: string[];
+  readonly stderr: string;
+}
+
+/** Runs `locksfile ARGS...` to its end (stdin closed at once). */
+export async function runCli(args: readonly string[], timeoutMs?: number): Promise<CliResult> {
+  const child = startCli(args);
+  child.endInput();
+  const exit = await child.waitExit(timeoutMs);
+  return { ...exit, stdout: [...child.pending], stderr: child.stderr };
+}
+
+/** Holds `fcntl.lockf(fd, LOCK_EX|LOCK_SH, count, start)` on `file`; prints "locked", exits on EOF. */
+const PYTHON_HOLDER = String.raw`
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o666)
+fcntl.lockf(fd, fcntl.LOCK_EX if sys.argv[4] == "write" else fcntl.LOCK_SH, int(sys.argv[3]), int(sys.argv[2]))
+print("locked", flush=True)
+sys.stdin.read()
+`;
+
+/** A python3 process holding a POSIX record lock on indices [start, start + count) of `file`. */
+export async function pythonHolder(file: string, start: number, count: number, mode: 'write' | 'read'): Promise<LineChild> {
+  const child = spawnPython(PYTHON_HOLDER, [file, String(start), String(count), mode]);
+  await child.takeLine((l) => l === 'locked');
+  return child;
+}
+
+/** Waits until `child` wrote `text` on stderr (a hang guard of `timeoutMs`). */
+export async function stderrShows(child: LineChild, text: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!child.stderr.includes(text)) {
+    if (child.done) throw new Error(`locksfile ${child.pid} exited before writing ${JSON.stringify(text)}; stderr:\n${child.stderr}`);
+    if (Date.now() > deadline) throw new Error(`locksfile ${child.pid} did not write ${JSON.stringify(text)} within ${timeoutMs} ms; stderr:\n${child.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
