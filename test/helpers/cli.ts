@@ -37,9 +37,14 @@ print("locked", flush=True)
 sys.stdin.read()
 `;
 
-/** A python3 process holding a POSIX record lock on indices [start, start + count) of `file`. */
+/** A python3 process taking (blocking) a POSIX record lock on indices [start, start + count) of `file`. */
+export function pythonLocker(file: string, start: number, count: number, mode: 'write' | 'read'): LineChild {
+  return spawnPython(PYTHON_HOLDER, [file, String(start), String(count), mode]);
+}
+
+/** {@link pythonLocker}, resolved once the lock is held. */
 export async function pythonHolder(file: string, start: number, count: number, mode: 'write' | 'read'): Promise<LineChild> {
-  const child = spawnPython(PYTHON_HOLDER, [file, String(start), String(count), mode]);
+  const child = pythonLocker(file, start, count, mode);
   await child.takeLine((l) => l === 'locked');
   return child;
 }
