@@ -10,7 +10,7 @@ import { LockBusyError, LockTimeoutError } from '../errors/errors';
 import { LocksFile } from '../locks-file/locks-file';
 import type { Range } from '../args/spec';
 import type { CliMode, HeldLock, LockEngine, WaitPlan } from './engine';
-import { commandOf, fdHolders, type KernelLock } from './proc-locks';
+import { commandOf, fdHolders, kernelLocks, sameLock } from './proc-locks';
 
 /** `index 5` or `indices 5..9`. */
 export function describeRange(range: Range): string {
@@ -48,15 +48,21 @@ export class FileEngine implements LockEngine {
   }
 
   async blockers(mode: CliMode): Promise<string> {
-    const holder = this.#file.probe(this.range, { write: mode === 'exclusive' });
-    if (holder === null) return 'nobody now';
-    const what = `${holder.write ? 'an exclusive' : 'a shared'} lock on ${describeRange({ start: holder.start, count: Number.isFinite(holder.count) ? holder.count : 1 })}${Number.isFinite(holder.count) ? '' : '..EOF'}`;
-    if (holder.pid > 0) return `${what} of ${describePid(holder.pid)}`;
+    const key = fs.statSync(this.#file.path);
     const end = this.range.start + this.range.count;
-    const blocks = (lock: KernelLock): boolean =>
-      lock.start < end && (lock.end === null || lock.end > this.range.start) && (mode === 'exclusive' || lock.write);
-    const pids = new Set(fdHolders(fs.statSync(this.#file.path)).filter((h) => blocks(h.lock)).map((h) => h.pid));
-    return pids.size === 0 ? `${what} (holder not visible to this user)` : `${what} of ${[...pids].map(describePid).join(', ')}`;
+    const blocking = kernelLocks(key).filter(
+      (l) => !l.blocked && l.start < end && (l.end === null || l.end > this.range.start) && (mode === 'exclusive' || l.write),
+    );
+    if (blocking.length === 0) return 'nobody now';
+    const owners = blocking.some((l) => l.pid === null) ? fdHolders(key) : [];
+    return blocking
+      .map((l) => {
+        const pids = l.pid !== null ? [l.pid] : [...new Set(owners.filter((o) => sameLock(o.lock, l)).map((o) => o.pid))];
+        const who = pids.length === 0 ? 'a process not visible to this user' : pids.map(describePid).join(', ');
+        const range = l.end === null ? `indices ${l.start}..EOF` : describeRange({ start: l.start, count: l.end - l.start });
+        return `${l.write ? 'an exclusive' : 'a shared'} lock on ${range} of ${who}`;
+      })
+      .join('; ');
   }
 
   async close(): Promise<void> {

@@ -80,6 +80,11 @@ export function parseLockLine(line: string, key: string): KernelLock | null {
   };
 }
 
+/** Whether two entries describe the same lock (family, mode and range). */
+export function sameLock(a: KernelLock, b: KernelLock): boolean {
+  return a.type === b.type && a.write === b.write && a.start === b.start && a.end === b.end;
+}
+
 function readText(path: string): string | null {
   try {
     return fs.readFileSync(path, 'utf8');

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { pathError } from '../errors/path-error';
-import { commandOf, fcntlWaiters, fdHolders, type FcntlWaiter, type FileKey, kernelLocks, type KernelLock, procKey, startedAt } from './proc-locks';
+import { commandOf, fcntlWaiters, fdHolders, type FcntlWaiter, type FileKey, kernelLocks, type KernelLock, procKey, sameLock, startedAt } from './proc-locks';
 
 /** A process taking part in a lock, as far as `/proc` shows it. */
 export interface StatusProcess {
@@ -71,9 +71,6 @@ function entry(lock: KernelLock, processes: StatusProcess[]): StatusEntry {
     waitingSince: cli?.startedAt ?? null,
   };
 }
-
-const sameLock = (a: KernelLock, b: KernelLock): boolean =>
-  a.type === b.type && a.write === b.write && a.start === b.start && a.end === b.end;
 
 function describeLock(lock: KernelLock): string {
   return `${lock.type} ${lock.write ? 'write' : 'read'} lock on ${lock.start}..${lock.end === null ? 'EOF' : lock.end - 1}`;
