@@ -50,9 +50,9 @@ export class FileEngine implements LockEngine {
   async blockers(mode: CliMode): Promise<string> {
     const key = fs.statSync(this.#file.path);
     const end = this.range.start + this.range.count;
-    const blocking = kernelLocks(key).filter(
-      (l) => !l.blocked && l.start < end && (l.end === null || l.end > this.range.start) && (mode === 'exclusive' || l.write),
-    );
+    const blocking = kernelLocks(key)
+      .filter((l) => !l.blocked && l.start < end && (l.end === null || l.end > this.range.start) && (mode === 'exclusive' || l.write))
+      .sort((a, b) => a.start - b.start);
     if (blocking.length === 0) return 'nobody now';
     const owners = blocking.some((l) => l.pid === null) ? fdHolders(key) : [];
     return blocking

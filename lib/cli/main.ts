@@ -30,12 +30,14 @@ async function acquire(engine: LockEngine, lock: LockOptions, router: SignalRout
   const progress = new Progress(engine, lock.mode, lock.verbose);
   const first = await engine.acquire({ mode: lock.mode, timeoutMs: 0 }, router.signal);
   if (first !== null || lock.timeoutMs === 0 || router.signal.aborted) {
-    progress.line(first !== null ? `got ${engine.target} (${lock.mode}) at once` : `${engine.target} is busy, held by ${await engine.blockers(lock.mode)}`);
+    await progress.firstTry(first !== null);
     return first;
   }
-  await progress.waiting();
+  const since = performance.now();
+  const wait = engine.acquire({ mode: lock.mode, timeoutMs: lock.timeoutMs }, router.signal);
+  await progress.waiting(since);
   try {
-    const held = await engine.acquire({ mode: lock.mode, timeoutMs: lock.timeoutMs }, router.signal);
+    const held = await wait;
     const received = router.received;
     progress.done(held !== null ? 'got the lock' : received !== undefined ? `wait cancelled by ${received}` : 'timed out');
     return held;

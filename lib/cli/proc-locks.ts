@@ -178,11 +178,14 @@ export function fcntlWaiters(file: FileKey): FcntlWaiter[] {
   return out;
 }
 
-/** The process's command line (arguments joined by spaces), or null when unreadable or a kernel thread. */
+/**
+ * The process's command line on one line (arguments joined by spaces, line breaks and tabs
+ * shown as spaces), or null when unreadable or a kernel thread.
+ */
 export function commandOf(pid: number): string | null {
   const text = readText(`/proc/${pid}/cmdline`);
   if (text === null || text.length === 0) return null;
-  return text.replace(/\0$/, '').split('\0').join(' ');
+  return text.replace(/\0$/, '').split('\0').join(' ').replace(/\s+/g, ' ');
 }
 
 /** When the process started (from `/proc/PID/stat` and the boot time), or null. */

@@ -41,11 +41,17 @@ export class Progress {
     if (this.enabled) this.out.write(`locksfile: ${text}\n`);
   }
 
-  /** The lock was busy at the first try: the wait starts. */
-  async waiting(): Promise<void> {
+  /** The first try got the lock (`got`), or found it busy and no wait follows. */
+  async firstTry(got: boolean): Promise<void> {
     if (!this.enabled) return;
-    this.#started = performance.now();
-    this.#holder = await this.engine.blockers(this.mode);
+    this.line(got ? `got ${this.engine.target} (${this.mode}) at once` : `${this.engine.target} is busy, held by ${await this.#lookup()}`);
+  }
+
+  /** The lock was busy at the first try: the wait started at `since` (`performance.now()`). */
+  async waiting(since: number): Promise<void> {
+    if (!this.enabled) return;
+    this.#started = since;
+    this.#holder = await this.#lookup();
     this.#lastLookup = performance.now();
     if (this.#tty) {
       this.#draw();
@@ -64,18 +70,26 @@ export class Progress {
     if (this.#tty) this.#draw();
     if (this.#lookingUp || performance.now() - this.#lastLookup < LOOKUP_MS) return;
     this.#lookingUp = true;
-    void this.engine
-      .blockers(this.mode)
+    void this.#lookup()
       .then((holder) => {
         if (holder !== this.#holder && !this.#tty && this.#timer !== undefined) {
           this.line(`still waiting after ${seconds(performance.now() - this.#started)}, now held by ${holder}`);
         }
         this.#holder = holder;
-      }, () => undefined)
+      })
       .finally(() => {
         this.#lookingUp = false;
         this.#lastLookup = performance.now();
       });
+  }
+
+  /** The holders as text; a failed look-up is shown, never thrown (progress must not end the wait). */
+  async #lookup(): Promise<string> {
+    try {
+      return await this.engine.blockers(this.mode);
+    } catch (err) {
+      return `unknown (${err instanceof Error ? err.message : String(err)})`;
+    }
   }
 
   #draw(): void {
