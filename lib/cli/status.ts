@@ -105,6 +105,7 @@ export function collectStatus(path: string): StatusReport {
     return entry(lock, []);
   });
   notes.push('the kernel records no time for grants or waits: "since" is known only for waiting locksfile commands (their start)');
+  entries.sort((a, b) => a.start - b.start || (a.state === b.state ? 0 : a.state === 'held' ? -1 : 1));
   return { file: nodePath.resolve(path), key: procKey(key), locks: entries, notes };
 }
 
