@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import * as os from 'node:os';
-import { LockPathError, LockSystemError, UnsupportedPlatformError } from '../errors/errors';
+import { InvalidArgumentError, LockPathError, LockSystemError, UnsupportedPlatformError } from '../errors/errors';
 
 /** sysexits.h codes the tool uses. */
 export const EX = {
@@ -39,9 +39,10 @@ export function signalStatus(signal: NodeJS.Signals): number {
   return 128 + os.constants.signals[signal];
 }
 
-/** The exit status for an error thrown while opening or acquiring a lock. */
+/** The exit status for an error thrown while parsing, opening or acquiring a lock. */
 export function errorStatus(err: unknown): number {
   if (err instanceof CliExit) return err.status;
+  if (err instanceof InvalidArgumentError) return EX.USAGE;
   if (err instanceof LockPathError) return EX.NOINPUT;
   if (err instanceof UnsupportedPlatformError) return EX.UNAVAILABLE;
   if (err instanceof LockSystemError) return EX.OSERR;

@@ -5,7 +5,6 @@
  *
  * @packageDocumentation
  */
-import { InvalidArgumentError } from '../errors/errors';
 import { parseArgs, type LockOptions, type Target } from './args';
 import type { HeldLock, LockEngine } from './engine';
 import { CliExit, errorStatus, EX, signalStatus } from './exit-codes';
@@ -79,7 +78,7 @@ export async function main(args: readonly string[]): Promise<number> {
         return await runLocked(invocation.target, invocation.lock, invocation.argv);
     }
   } catch (err) {
-    const status = err instanceof InvalidArgumentError ? EX.USAGE : errorStatus(err);
+    const status = errorStatus(err);
     const message = err instanceof Error ? err.message : String(err);
     if (message !== '') process.stderr.write(`locksfile: ${message}\n`);
     if (status === EX.SOFTWARE && !(err instanceof CliExit) && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
