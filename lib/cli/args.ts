@@ -3,7 +3,8 @@
  *
  * ```
  * locksfile [options] FILE -- COMMAND [ARGS...]      locksfile [options] FILE -c 'shell command'
- * locksfile shm [options] NAME -- COMMAND [ARGS...]  locksfile status [--json] FILE
+ * locksfile shm [options] NAME -- COMMAND [ARGS...]  locksfile name [options] NAME -- COMMAND [ARGS...]
+ * locksfile status [--json] FILE                     locksfile status [--json] --names [--registry PATH]
  * ```
  *
  * Options may come anywhere before `--`; everything after `--` is the command. A command
@@ -34,12 +35,16 @@ export interface LockOptions {
 /** Which lock a run form takes. */
 export type Target =
   | { readonly kind: 'file'; readonly path: string; readonly range: Range }
-  | { readonly kind: 'shm'; readonly name: string; readonly dir: string | undefined };
+  | { readonly kind: 'shm'; readonly name: string; readonly dir: string | undefined }
+  | { readonly kind: 'name'; readonly name: string; readonly registry: string | undefined };
+
+/** What `status` reports on: a lock file's indices, or the names of a LockManager namespace. */
+export type StatusOf = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'names'; readonly registry: string | undefined };
 
 /** What the command line asks for. */
 export type Invocation =
   | { readonly kind: 'run'; readonly target: Target; readonly lock: LockOptions; readonly argv: readonly string[] }
-  | { readonly kind: 'status'; readonly path: string; readonly json: boolean }
+  | { readonly kind: 'status'; readonly of: StatusOf; readonly json: boolean }
   /** Help or version was printed; exit with `status`. */
   | { readonly kind: 'done'; readonly status: number };
 
@@ -117,9 +122,9 @@ function packageVersion(): string {
 export function parseArgs(args: readonly string[]): Invocation {
   let result: Invocation | undefined;
   const program = new Command('locksfile')
-    .description('Run a command while holding a lock: a range of a lock file (OFD byte-range locks), or a shmlock-compatible name.')
+    .description('Run a command while holding a lock: a range of a lock file (OFD byte-range locks), a shmlock-compatible name, or a LockManager (Web Locks) name.')
     .version(packageVersion())
-    .usage('[options] FILE [--] COMMAND [ARGS...]  |  [options] FILE -c COMMAND  |  shm ...  |  status ...')
+    .usage('[options] FILE [--] COMMAND [ARGS...]  |  [options] FILE -c COMMAND  |  shm ...  |  name ...  |  status ...')
     .enablePositionalOptions()
     .showHelpAfterError('(locksfile --help for usage)')
     .exitOverride()
@@ -144,13 +149,27 @@ export function parseArgs(args: readonly string[]): Invocation {
     result = { kind: 'run', target: { kind: 'shm', name, dir: raw.dir }, lock: lockOptions(raw), argv: commandArgv(command, raw) };
   });
 
+  const name = program
+    .command('name')
+    .description('Run a command while holding a named lock of a LockManager namespace (Web Locks: shared or exclusive).')
+    .argument('<name>', 'the lock name')
+    .option('--registry <path>', 'registry file of the namespace (default: the per-user one, see LockManager)');
+  addLockOptions(name).action((lockName: string, command: string[], raw: RawLockOptions & { registry?: string }) => {
+    result = { kind: 'run', target: { kind: 'name', name: lockName, registry: raw.registry }, lock: lockOptions(raw), argv: commandArgv(command, raw) };
+  });
+
   program
     .command('status')
-    .description('Show who holds and who waits for the locks of a lock file.')
-    .argument('<file>', 'the lock file')
+    .description('Show who holds and who waits: for the indices of a lock file, or for the names of a LockManager namespace.')
+    .argument('[file]', 'the lock file')
+    .option('--names', 'the names of a LockManager namespace instead of a lock file')
+    .option('--registry <path>', 'with --names: registry file of the namespace (default: the per-user one)')
     .option('--json', 'print JSON instead of a table')
-    .action((file: string, raw: { json?: true }) => {
-      result = { kind: 'status', path: file, json: raw.json === true };
+    .action((file: string | undefined, raw: { json?: true; names?: true; registry?: string }) => {
+      if ((file === undefined) === (raw.names === undefined)) throw new CliExit(EX.USAGE, 'status takes either FILE or --names');
+      if (raw.registry !== undefined && raw.names === undefined) throw new CliExit(EX.USAGE, '--registry goes with --names');
+      const of: StatusOf = file !== undefined ? { kind: 'file', path: file } : { kind: 'names', registry: raw.registry };
+      result = { kind: 'status', of, json: raw.json === true };
     });
 
   try {

@@ -5,7 +5,8 @@
  *
  * @packageDocumentation
  */
-import { parseArgs, type LockOptions, type Target } from './args';
+import { LockManager } from '../lock-manager/lock-manager';
+import { parseArgs, type LockOptions, type StatusOf, type Target } from './args';
 import type { HeldLock, LockEngine } from './engine';
 import { CliExit, errorStatus, EX, signalStatus } from './exit-codes';
 import { FileEngine } from './file-engine';
@@ -13,15 +14,45 @@ import { Progress } from './progress';
 import { runCommand } from './run-command';
 import { ShmEngine } from './shm-engine';
 import { SignalRouter } from './signals';
-import { printStatus } from './status';
+import { NameEngine } from './name-engine';
+import { collectNames, formatNames } from './names-status';
+import { collectStatus, formatStatus } from './status';
 
-function createEngine(target: Target): LockEngine {
+/** The clientId a `locksfile` command shows in `query()`: its pid and its command. */
+function clientId(argv: readonly string[]): string {
+  return `locksfile[${process.pid}] ${argv.join(' ')}`;
+}
+
+function createEngine(target: Target, argv: readonly string[]): LockEngine {
   switch (target.kind) {
     case 'file':
       return new FileEngine(target.path, target.range);
     case 'shm':
       return new ShmEngine(target.name, target.dir);
+    case 'name': {
+      const manager = new LockManager({ path: target.registry, clientId: clientId(argv) });
+      return new NameEngine(manager, target.name, manager.path);
+    }
   }
+}
+
+/** Prints the status report on stdout; resolves the exit status (0). */
+async function printStatus(of: StatusOf, json: boolean): Promise<number> {
+  let text: string;
+  if (of.kind === 'file') {
+    const report = collectStatus(of.path);
+    text = json ? JSON.stringify(report, null, 2) + '\n' : formatStatus(report);
+  } else {
+    const manager = new LockManager({ path: of.registry });
+    try {
+      const report = await collectNames(manager, manager.path);
+      text = json ? JSON.stringify(report, null, 2) + '\n' : formatNames(report);
+    } finally {
+      manager.close();
+    }
+  }
+  process.stdout.write(text);
+  return 0;
 }
 
 /** Tries once; when busy and allowed to wait, waits with progress. Null when not acquired. */
@@ -51,7 +82,7 @@ async function runLocked(target: Target, lock: LockOptions, argv: readonly strin
   let engine: LockEngine | undefined;
   let held: HeldLock | null = null;
   try {
-    engine = createEngine(target);
+    engine = createEngine(target, argv);
     held = await acquire(engine, lock, router);
     const received = router.received;
     if (received !== undefined) return signalStatus(received);
@@ -73,7 +104,7 @@ export async function main(args: readonly string[]): Promise<number> {
       case 'done':
         return invocation.status;
       case 'status':
-        return await printStatus(invocation.path, invocation.json);
+        return await printStatus(invocation.of, invocation.json);
       case 'run':
         return await runLocked(invocation.target, invocation.lock, invocation.argv);
     }

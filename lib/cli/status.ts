@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { pathError } from '../errors/path-error';
+import { formatTable } from './table';
 import { commandOf, fcntlWaiters, fdHolders, type FcntlWaiter, type FileKey, kernelLocks, type KernelLock, procKey, sameLock, startedAt } from './proc-locks';
 
 /** A process taking part in a lock, as far as `/proc` shows it. */
@@ -121,16 +122,7 @@ export function formatStatus(report: StatusReport): string {
     const procs = e.processes.length > 0 ? e.processes : [null];
     return procs.map((p) => [e.state, rangeText(e), e.mode, e.type, p === null ? '?' : String(p.pid), e.waitingSince ?? '-', p?.command ?? '?']);
   });
-  const table = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...table.map((r) => (r[i] as string).length)));
-  const lines = table.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] as number))).join('  '));
-  const body = rows.length === 0 ? ['no locks'] : lines;
+  const body = rows.length === 0 ? ['no locks'] : formatTable(header, rows);
   return [`${report.file} (${report.key})`, ...body, ...report.notes.map((n) => `note: ${n}`)].join('\n') + '\n';
 }
 
-/** Prints the status of `path` on stdout; resolves the exit status (0). */
-export async function printStatus(path: string, json: boolean): Promise<number> {
-  const report = collectStatus(path);
-  process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
-  return 0;
-}
