@@ -6,6 +6,8 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/test/.build/'],
   transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: { target: 'ES2022', module: 'commonjs' } }] },
   testTimeout: 60000,
-  moduleNameMapper: { '^locksfile$': '<rootDir>/dist/index.js' },
+  moduleNameMapper: { '^locksfile$': '<rootDir>/dist/index.js', '^locksfile/postgres$': '<rootDir>/dist/postgres/index.js' },
+  globalSetup: '<rootDir>/test/postgres/global-setup.ts',
+  globalTeardown: '<rootDir>/test/postgres/global-teardown.ts',
   maxWorkers: 2,
 };

@@ -20,6 +20,7 @@ export {
   LockClosedError,
   LockError,
   LockFileReplacedError,
+  LockLostError,
   LockPathError,
   LockSystemError,
   LockTimeoutError,

@@ -148,3 +148,14 @@ export class ShmLockInconsistentError extends LockError {
     super('ERR_SHMLOCK_INCONSISTENT', message);
   }
 }
+
+/**
+ * The session that held this owner's locks died (`ERR_LOCK_LOST`): server restart, network
+ * cut, `pg_terminate_backend`. The server dropped every lock the session held; the owner
+ * rejects every later call with this error until it is closed, and never reconnects on its own.
+ */
+export class LockLostError extends LockError {
+  constructor(message: string, cause?: unknown) {
+    super('ERR_LOCK_LOST', message, cause === undefined ? undefined : { cause });
+  }
+}

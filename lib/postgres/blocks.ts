@@ -1,0 +1,189 @@
+/**
+ * Multi-granularity advisory locks for index intervals.
+ *
+ * Indices live in blocks of 16^L indices at levels L = 0..13 (level 0: one index; 16^13 =
+ * 2^52, so two level-13 blocks cover every index below 2^53). An interval is cut into its
+ * canonical blocks (at most 15 per level on each side, so at most 30 per level, and only
+ * about log16(count) levels), and every block gets up to three advisory keys:
+ *
+ * - `g` (gate / whole block): shared by a whole-block reader, exclusive by a whole-block writer;
+ * - `r`, `w` (presence of readers / writers inside the block): held shared by an owner that
+ *   reads / writes part of the block (the intention locks IS / IX of multi-granularity locking).
+ *
+ * Advisory locks only know shared and exclusive, which cannot express IS/IX/S/X by themselves
+ * (IX must admit IX but exclude S), so entering is done through the gate: a part-writer takes
+ * `g` exclusive for an instant before taking `w` shared, a part-reader `g` shared for an
+ * instant before taking `r` shared; a whole-block reader holds `g` shared and waits once for
+ * `w` (exclusive, released at once) so that writers inside leave; a whole-block writer holds
+ * `g` exclusive and waits once for `r` and `w`. Two requests conflict exactly when their
+ * intervals overlap and one of them writes. Every owner takes keys in one global order (level
+ * descending, then block, then g < r < w), so requests never deadlock among themselves.
+ *
+ * A key is `hashtextextended('locksfile/<space>/<level>/<block>/<g|r|w>', 0)`: any client can
+ * compute it in SQL.
+ *
+ * @packageDocumentation
+ */
+import type { Segment } from '../ranges/interval-set';
+import { literal } from './sql';
+
+/** Indices per block of the next level. */
+const FANOUT = 16;
+/** Highest level: 16^13 = 2^52. */
+export const TOP_LEVEL = 13;
+const SIZES: readonly number[] = Array.from({ length: TOP_LEVEL + 1 }, (_, l) => FANOUT ** l);
+
+type Kind = 'g' | 'r' | 'w';
+const KIND_ORDER: Record<Kind, number> = { g: 0, r: 1, w: 2 };
+
+/** One advisory lock an owner holds: key `(level, block, kind)` in shared or exclusive mode. */
+export interface Entry {
+  readonly level: number;
+  readonly block: number;
+  readonly kind: Kind;
+  readonly exclusive: boolean;
+}
+
+/** An owner's lock entries by {@link entryId}. */
+export type Holdings = Map<string, Entry>;
+
+/** Identity of an entry (mode included: PostgreSQL counts shared and exclusive separately). */
+export function entryId(e: Entry): string {
+  return `${e.level}/${e.block}/${e.kind}/${e.exclusive ? 'x' : 's'}`;
+}
+
+function add(into: Holdings, e: Entry): void {
+  into.set(entryId(e), e);
+}
+
+/** The canonical blocks of `[start, end)`: largest aligned blocks, left to right. */
+export function canonicalBlocks(start: number, end: number): Array<{ level: number; block: number }> {
+  const out: Array<{ level: number; block: number }> = [];
+  let at = start;
+  while (at < end) {
+    let level = TOP_LEVEL;
+    while (level > 0 && (at % (SIZES[level] as number) !== 0 || at + (SIZES[level] as number) > end)) level--;
+    const size = SIZES[level] as number;
+    out.push({ level, block: at / size });
+    at += size;
+  }
+  return out;
+}
+
+/** The entries an owner holding `segments` keeps (its persistent locks). */
+export function holdingsOf(segments: Iterable<Segment>): Holdings {
+  const out: Holdings = new Map();
+  for (const seg of segments) {
+    for (const { level, block } of canonicalBlocks(seg.start, seg.end)) {
+      add(out, { level, block, kind: 'g', exclusive: seg.write });
+      const first = block * (SIZES[level] as number);
+      for (let up = level + 1; up <= TOP_LEVEL; up++) {
+        add(out, { level: up, block: Math.floor(first / (SIZES[up] as number)), kind: seg.write ? 'w' : 'r', exclusive: false });
+      }
+    }
+  }
+  return out;
+}
+
+/** One step of an acquisition: lock or unlock one key in one mode. */
+interface Step {
+  readonly entry: Entry;
+  readonly unlock: boolean;
+}
+
+function order(a: Entry, b: Entry): number {
+  return b.level - a.level || a.block - b.block || KIND_ORDER[a.kind] - KIND_ORDER[b.kind];
+}
+
+/** True when `held` already gives this owner `e` or more (exclusive covers shared). */
+function covered(held: Holdings, e: Entry): boolean {
+  return held.has(entryId(e)) || held.has(entryId({ ...e, exclusive: true }));
+}
+
+/**
+ * The steps that take the owner from holding `from` to holding `to` without ever breaking
+ * exclusion: new persistent entries with their momentary gate and wait locks, in the global
+ * order (releasing the entries `to` no longer has is {@link releaseSql}'s job, after).
+ * A momentary lock the owner already holds (in that mode or exclusive) is skipped, so every
+ * lock step is on an entry the owner did not hold: undoing a failed attempt is unlocking
+ * every lock step's entry that `from` lacks.
+ */
+export function acquireSteps(from: Holdings, to: Holdings): Step[] {
+  const wanted = [...to.values()].filter((e) => !from.has(entryId(e))).sort(order);
+  const steps: Step[] = [];
+  const momentary = (e: Entry, before: () => void): void => {
+    if (covered(from, e)) {
+      before();
+      return;
+    }
+    steps.push({ entry: e, unlock: false });
+    before();
+    steps.push({ entry: e, unlock: true });
+  };
+  for (const e of wanted) {
+    const take = (): void => {
+      steps.push({ entry: e, unlock: false });
+    };
+    if (e.kind === 'g' && e.level > 0) {
+      // A whole block: hold the gate, then wait once for the part-holders inside to leave.
+      take();
+      if (e.exclusive) momentary({ ...e, kind: 'r', exclusive: true }, () => undefined);
+      momentary({ ...e, kind: 'w', exclusive: true }, () => undefined);
+    } else if (e.kind === 'g') {
+      take();
+    } else {
+      // An intention: enter through the gate (exclusive for writers: it waits out whole readers).
+      momentary({ ...e, kind: 'g', exclusive: e.kind === 'w' }, take);
+    }
+  }
+  return steps;
+}
+
+function keySql(space: string, e: Entry): string {
+  return `hashtextextended(${literal(`locksfile/${space}/${e.level}/${e.block}/${e.kind}`)}, 0)`;
+}
+
+function lockCall(e: Entry, unlock: boolean, tryOnly: boolean): string {
+  return `pg_${tryOnly && !unlock ? 'try_' : ''}advisory_${unlock ? 'un' : ''}lock${e.exclusive ? '' : '_shared'}`;
+}
+
+/**
+ * The SQL (one statement per step, sent in one round trip) for {@link acquireSteps}. With
+ * `tryOnly`, a busy key raises `division_by_zero` (SQLSTATE 22012), which stops the script.
+ */
+export function stepsSql(space: string, steps: readonly Step[], tryOnly: boolean): string {
+  return steps
+    .map(({ entry, unlock }) => {
+      const call = `${lockCall(entry, unlock, tryOnly)}(${keySql(space, entry)})`;
+      return tryOnly && !unlock ? `SELECT 1 / ${call}::int;` : `SELECT ${call};`;
+    })
+    .join('\n');
+}
+
+/** SQL unlocking each entry of `entries` once (an entry not held just yields false). */
+export function releaseSql(space: string, entries: Holdings): string {
+  return [...entries.values()].map((e) => `SELECT ${lockCall(e, true, false)}(${keySql(space, e)});`).join('\n');
+}
+
+/** Every entry a lock step of `steps` takes that `from` lacks: what undoing a failed attempt unlocks. */
+export function undoEntries(from: Holdings, steps: readonly Step[]): Holdings {
+  const out: Holdings = new Map();
+  for (const { entry, unlock } of steps) if (!unlock && !from.has(entryId(entry))) add(out, entry);
+  return out;
+}
+
+/**
+ * Rows `(key sql, exclusive, kind, block start, block count)` of every lock a request of
+ * `steps` would wait for: for {@link PgLocksFile.probe}'s look into `pg_locks`.
+ */
+export function probeTargets(space: string, steps: readonly Step[]): Array<{ key: string; exclusive: boolean; kind: Kind; start: number; count: number }> {
+  return steps
+    .filter((s) => !s.unlock)
+    .map(({ entry }) => ({
+      key: keySql(space, entry),
+      exclusive: entry.exclusive,
+      kind: entry.kind,
+      start: entry.block * (SIZES[entry.level] as number),
+      count: SIZES[entry.level] as number,
+    }));
+}
