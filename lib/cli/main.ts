@@ -9,7 +9,7 @@ import { LockManager } from '../lock-manager/lock-manager';
 import { parseArgs, type LockOptions, type StatusOf, type Target } from './args';
 import type { HeldLock, LockEngine } from './engine';
 import { CliExit, errorStatus, EX, signalStatus } from './exit-codes';
-import { FileEngine } from './file-engine';
+import { openFileEngine } from './file-engine';
 import { Progress } from './progress';
 import { runCommand } from './run-command';
 import { ShmEngine } from './shm-engine';
@@ -26,7 +26,7 @@ function clientId(argv: readonly string[]): string {
 function createEngine(target: Target, argv: readonly string[]): LockEngine {
   switch (target.kind) {
     case 'file':
-      return new FileEngine(target.path, target.range);
+      return openFileEngine(target.path, target.range);
     case 'shm':
       return new ShmEngine(target.name, target.dir);
     case 'name': {
