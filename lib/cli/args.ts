@@ -5,6 +5,7 @@
  * locksfile [options] FILE -- COMMAND [ARGS...]      locksfile [options] FILE -c 'shell command'
  * locksfile shm [options] NAME -- COMMAND [ARGS...]  locksfile name [options] NAME -- COMMAND [ARGS...]
  * locksfile status [--json] FILE                     locksfile status [--json] --names [--registry PATH]
+ * --pg URL (or LOCKSFILE_PG_URL) on the FILE form, `name` and `status --names`: the same on PostgreSQL
  * ```
  *
  * Options may come anywhere before `--`; everything after `--` is the command. A command
@@ -35,11 +36,16 @@ export interface LockOptions {
 /** Which lock a run form takes. */
 export type Target =
   | { readonly kind: 'file'; readonly path: string; readonly range: Range }
+  | { readonly kind: 'pg-space'; readonly url: string; readonly space: string; readonly range: Range }
   | { readonly kind: 'shm'; readonly name: string; readonly dir: string | undefined }
-  | { readonly kind: 'name'; readonly name: string; readonly registry: string | undefined };
+  | { readonly kind: 'name'; readonly name: string; readonly registry: string | undefined }
+  | { readonly kind: 'pg-name'; readonly url: string; readonly namespace: string; readonly name: string };
 
 /** What `status` reports on: a lock file's indices, or the names of a LockManager namespace. */
-export type StatusOf = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'names'; readonly registry: string | undefined };
+export type StatusOf =
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'names'; readonly registry: string | undefined }
+  | { readonly kind: 'pg-names'; readonly url: string; readonly namespace: string };
 
 /** What the command line asks for. */
 export type Invocation =
@@ -109,6 +115,17 @@ function commandArgv(command: readonly string[], raw: RawLockOptions): readonly 
   return command;
 }
 
+/** `--pg URL`, also taken from `LOCKSFILE_PG_URL`. */
+function pgOption(what: string): Option {
+  return new Option('--pg <url>', `${what} on this PostgreSQL server (locksfile/postgres; needs the pg package)`).env('LOCKSFILE_PG_URL');
+}
+
+/** `--namespace NS` of the PostgreSQL lock manager; only with `--pg`. */
+function namespaceOf(raw: { pg?: string; namespace?: string }): string {
+  if (raw.namespace !== undefined && raw.pg === undefined) throw new CliExit(EX.USAGE, '--namespace goes with --pg');
+  return raw.namespace ?? 'default';
+}
+
 function packageVersion(): string {
   const file = nodePath.join(__dirname, '..', '..', 'package.json');
   return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
@@ -131,12 +148,15 @@ export function parseArgs(args: readonly string[]): Invocation {
     .argument('<file>', 'the lock file (created if missing, never written)')
     .addOption(new Option('-i, --index <n>', 'lock index n (byte n of FILE); default 0').argParser(parseIndex).conflicts(['start', 'length']))
     .addOption(new Option('--start <n>', 'first lock index of a range').argParser(parseIndex))
-    .addOption(new Option('--length <n>', 'number of lock indices of the range (default 1)').argParser(integerParser(1, Number.MAX_SAFE_INTEGER)));
-  addLockOptions(program).action((file: string, command: string[], raw: RawLockOptions & { index?: number; start?: number; length?: number }) => {
+    .addOption(new Option('--length <n>', 'number of lock indices of the range (default 1)').argParser(integerParser(1, Number.MAX_SAFE_INTEGER)))
+    .addOption(pgOption('lock the indices of the PgLocksFile space named FILE'));
+  addLockOptions(program).action((file: string, command: string[], raw: RawLockOptions & { index?: number; start?: number; length?: number; pg?: string }) => {
     const start = raw.index ?? raw.start ?? 0;
     const count = raw.length ?? 1;
     if (start + count > Number.MAX_SAFE_INTEGER) throw new CliExit(EX.USAGE, '--start + --length is past 2^53-1');
-    result = { kind: 'run', target: { kind: 'file', path: file, range: { start, count } }, lock: lockOptions(raw), argv: commandArgv(command, raw) };
+    const range = { start, count };
+    const target: Target = raw.pg === undefined ? { kind: 'file', path: file, range } : { kind: 'pg-space', url: raw.pg, space: file, range };
+    result = { kind: 'run', target, lock: lockOptions(raw), argv: commandArgv(command, raw) };
   });
 
   const shm = program
@@ -153,9 +173,14 @@ export function parseArgs(args: readonly string[]): Invocation {
     .command('name')
     .description('Run a command while holding a named lock of a LockManager namespace (Web Locks: shared or exclusive).')
     .argument('<name>', 'the lock name')
-    .option('--registry <path>', 'registry file of the namespace (default: the per-user one, see LockManager)');
-  addLockOptions(name).action((lockName: string, command: string[], raw: RawLockOptions & { registry?: string }) => {
-    result = { kind: 'run', target: { kind: 'name', name: lockName, registry: raw.registry }, lock: lockOptions(raw), argv: commandArgv(command, raw) };
+    .option('--registry <path>', 'registry file of the namespace (default: the per-user one, see LockManager)')
+    .addOption(pgOption('request the name from a PgLockManager').conflicts('registry'))
+    .option('--namespace <ns>', "with --pg: the PgLockManager namespace (default 'default')");
+  addLockOptions(name).action((lockName: string, command: string[], raw: RawLockOptions & { registry?: string; pg?: string; namespace?: string }) => {
+    const namespace = namespaceOf(raw);
+    const target: Target =
+      raw.pg === undefined ? { kind: 'name', name: lockName, registry: raw.registry } : { kind: 'pg-name', url: raw.pg, namespace, name: lockName };
+    result = { kind: 'run', target, lock: lockOptions(raw), argv: commandArgv(command, raw) };
   });
 
   program
@@ -164,11 +189,22 @@ export function parseArgs(args: readonly string[]): Invocation {
     .argument('[file]', 'the lock file')
     .option('--names', 'the names of a LockManager namespace instead of a lock file')
     .option('--registry <path>', 'with --names: registry file of the namespace (default: the per-user one)')
+    .addOption(pgOption('with --names: the names of a PgLockManager namespace').conflicts('registry'))
+    .option('--namespace <ns>', "with --pg: the PgLockManager namespace (default 'default')")
     .option('--json', 'print JSON instead of a table')
-    .action((file: string | undefined, raw: { json?: true; names?: true; registry?: string }) => {
+    .action((file: string | undefined, raw: { json?: true; names?: true; registry?: string; pg?: string; namespace?: string }) => {
       if ((file === undefined) === (raw.names === undefined)) throw new CliExit(EX.USAGE, 'status takes either FILE or --names');
       if (raw.registry !== undefined && raw.names === undefined) throw new CliExit(EX.USAGE, '--registry goes with --names');
-      const of: StatusOf = file !== undefined ? { kind: 'file', path: file } : { kind: 'names', registry: raw.registry };
+      const namespace = namespaceOf(raw);
+      if (raw.pg !== undefined && file !== undefined) {
+        throw new CliExit(EX.USAGE, 'with --pg (or LOCKSFILE_PG_URL) status shows the names of a PgLockManager namespace (--names); a PgLocksFile space has no status view');
+      }
+      const of: StatusOf =
+        file !== undefined
+          ? { kind: 'file', path: file }
+          : raw.pg === undefined
+            ? { kind: 'names', registry: raw.registry }
+            : { kind: 'pg-names', url: raw.pg, namespace };
       result = { kind: 'status', of, json: raw.json === true };
     });
 

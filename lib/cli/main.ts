@@ -14,7 +14,8 @@ import { Progress } from './progress';
 import { runCommand } from './run-command';
 import { ShmEngine } from './shm-engine';
 import { SignalRouter } from './signals';
-import { NameEngine } from './name-engine';
+import { type ClosableLockManager, NameEngine } from './name-engine';
+import { connectPgManager, connectPgName, connectPgSpace, describePgNamespace } from './pg-engines';
 import { collectNames, formatNames } from './names-status';
 import { collectStatus, formatStatus } from './status';
 
@@ -23,10 +24,14 @@ function clientId(argv: readonly string[]): string {
   return `locksfile[${process.pid}] ${argv.join(' ')}`;
 }
 
-function createEngine(target: Target, argv: readonly string[]): LockEngine {
+async function createEngine(target: Target, argv: readonly string[]): Promise<LockEngine> {
   switch (target.kind) {
     case 'file':
       return openFileEngine(target.path, target.range);
+    case 'pg-space':
+      return connectPgSpace(target.url, target.space, target.range, clientId(argv));
+    case 'pg-name':
+      return connectPgName(target.url, target.namespace, target.name, clientId(argv));
     case 'shm':
       return new ShmEngine(target.name, target.dir);
     case 'name': {
@@ -36,6 +41,15 @@ function createEngine(target: Target, argv: readonly string[]): LockEngine {
   }
 }
 
+/** The lock manager `status --names` queries, and how to name its namespace. */
+async function namesManager(of: Exclude<StatusOf, { kind: 'file' }>): Promise<{ manager: ClosableLockManager; namespace: string }> {
+  if (of.kind === 'names') {
+    const manager = new LockManager({ path: of.registry });
+    return { manager, namespace: manager.path };
+  }
+  return { manager: await connectPgManager(of.url, of.namespace), namespace: describePgNamespace(of.url, of.namespace) };
+}
+
 /** Prints the status report on stdout; resolves the exit status (0). */
 async function printStatus(of: StatusOf, json: boolean): Promise<number> {
   let text: string;
@@ -43,12 +57,12 @@ async function printStatus(of: StatusOf, json: boolean): Promise<number> {
     const report = collectStatus(of.path);
     text = json ? JSON.stringify(report, null, 2) + '\n' : formatStatus(report);
   } else {
-    const manager = new LockManager({ path: of.registry });
+    const { manager, namespace } = await namesManager(of);
     try {
-      const report = await collectNames(manager, manager.path);
+      const report = await collectNames(manager, namespace);
       text = json ? JSON.stringify(report, null, 2) + '\n' : formatNames(report);
     } finally {
-      manager.close();
+      await manager.close();
     }
   }
   process.stdout.write(text);
@@ -82,7 +96,7 @@ async function runLocked(target: Target, lock: LockOptions, argv: readonly strin
   let engine: LockEngine | undefined;
   let held: HeldLock | null = null;
   try {
-    engine = createEngine(target, argv);
+    engine = await createEngine(target, argv);
     held = await acquire(engine, lock, router);
     const received = router.received;
     if (received !== undefined) return signalStatus(received);

@@ -2,10 +2,8 @@
  * `locksfile name NAME -- COMMAND` and `status --names`: the command runs under a LockManager
  * (Web Locks) request in a registry of the test's own, shared or exclusive.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LineChild } from '../helpers/children';
-import { CLI, runCli, startCli, stderrShows } from '../helpers/cli';
+import { raceCounter, runCli, startCli, stderrShows } from '../helpers/cli';
 import { useScratchDir } from '../helpers/scratch';
 
 const scratch = useScratchDir('locksfile-cli-name-');
@@ -81,15 +79,5 @@ test('status takes FILE or --names, not both or neither (64)', async () => {
 });
 
 test('several racing processes update a counter file exactly under one name', async () => {
-  const dir = scratch();
-  const counter = path.join(dir, 'counter');
-  fs.writeFileSync(counter, '0');
-  const step = path.join(dir, 'step.sh');
-  fs.writeFileSync(step, 'n=$(cat "$1"); sleep 0.02; echo $((n + 1)) > "$1"\n');
-  const loop = 'for i in 1 2 3 4 5; do "$1" "$2" name --registry "$3" counter -- sh "$4" "$5" || exit 1; done';
-  const workers = Array.from({ length: 4 }, () => new LineChild('sh', ['-c', loop, 'sh', process.execPath, CLI, registry(), step, counter]));
-  for (const w of workers) w.endInput();
-  const exits = await Promise.all(workers.map((w) => w.waitExit(60_000)));
-  expect(exits.map((e) => e.code)).toEqual([0, 0, 0, 0]);
-  expect(fs.readFileSync(counter, 'utf8').trim()).toBe('20');
+  expect(await raceCounter(scratch(), ['name', '--registry', registry(), 'counter'])).toEqual({ codes: [0, 0, 0, 0], count: 20 });
 });

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { LineChild } from '../helpers/children';
-import { CLI, pythonHolder, startCli, stderrShows } from '../helpers/cli';
+import { CLI, cliEnv, pythonHolder, startCli, stderrShows } from '../helpers/cli';
 import { useScratchDir } from '../helpers/scratch';
 
 const scratch = useScratchDir('locksfile-cli-progress-');
@@ -30,7 +30,7 @@ test('on a terminal: one line redrawn in place with the elapsed time, then the o
   const file = path.join(scratch(), 't.lock');
   const holder = await pythonHolder(file, 0, 1, 'write');
   const command = [process.execPath, CLI, '--verbose', '-w', '1.2', file, 'true'].join(' ');
-  const tty = new LineChild('script', ['-qec', command, '/dev/null']);
+  const tty = new LineChild('script', ['-qec', command, '/dev/null'], { env: cliEnv() });
   tty.endInput();
   expect((await tty.waitExit()).code).toBe(1);
   const output = tty.pending.join('\n');

@@ -7,8 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LocksFile } from 'locksfile';
-import { CLI, pythonHolder, runCli, startCli, stderrShows } from '../helpers/cli';
-import { LineChild } from '../helpers/children';
+import { pythonHolder, raceCounter, runCli, startCli, stderrShows } from '../helpers/cli';
 import { useScratchDir } from '../helpers/scratch';
 
 const scratch = useScratchDir('locksfile-cli-');
@@ -141,23 +140,6 @@ describe('between locksfile processes', () => {
   });
 
   test('several racing processes update a counter file exactly', async () => {
-    const counter = path.join(scratch(), 'counter');
-    fs.writeFileSync(counter, '0');
-    const perWorker = 5;
-    const workers = 4;
-    const step = path.join(scratch(), 'step.sh');
-    fs.writeFileSync(step, 'n=$(cat "$1"); sleep 0.02; echo $((n + 1)) > "$1"\n');
-    const loop = 'for i in $(seq "$1"); do "$2" "$3" "$4" -- sh "$5" "$6" || exit 1; done';
-    const args = [String(perWorker), process.execPath, CLI, lockFile(), step, counter];
-    const results = await Promise.all(Array.from({ length: workers }, () => runShell(loop, args)));
-    expect(results).toEqual(Array.from({ length: workers }, () => 0));
-    expect(fs.readFileSync(counter, 'utf8').trim()).toBe(String(workers * perWorker));
+    expect(await raceCounter(scratch(), [lockFile()])).toEqual({ codes: [0, 0, 0, 0], count: 20 });
   });
 });
-
-/** Runs `script` with sh (`args` as $1...) and resolves its exit code. */
-async function runShell(script: string, args: readonly string[]): Promise<number | null> {
-  const child = new LineChild('sh', ['-c', script, 'sh', ...args]);
-  child.endInput();
-  return (await child.waitExit(60_000)).code;
-}
