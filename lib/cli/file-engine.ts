@@ -9,14 +9,8 @@ import * as fs from 'node:fs';
 import type { Range } from '../args/spec';
 import { LocksFile } from '../locks-file/locks-file';
 import type { CliMode, LockEngine } from './engine';
-import { commandOf, fdHolders, kernelLocks, sameLock } from './proc-locks';
+import { describePid, fdHolders, kernelLocks, sameLock } from './proc-locks';
 import { describeRange, RangeEngine } from './range-engine';
-
-/** `pid 123 (python3 -u hold.py)`, or `pid 123` when its command line is unreadable. */
-export function describePid(pid: number): string {
-  const command = commandOf(pid);
-  return command === null ? `pid ${pid}` : `pid ${pid} (${command})`;
-}
 
 /** Every granted lock on the file that blocks `range` in `mode`, with its processes, as text. */
 function fileBlockers(path: string, range: Range, mode: CliMode): string {

@@ -188,6 +188,12 @@ export function commandOf(pid: number): string | null {
   return text.replace(/\0$/, '').split('\0').join(' ').replace(/\s+/g, ' ');
 }
 
+/** `pid 123 (python3 -u hold.py)`, or `pid 123` when its command line is unreadable. */
+export function describePid(pid: number): string {
+  const command = commandOf(pid);
+  return command === null ? `pid ${pid}` : `pid ${pid} (${command})`;
+}
+
 /** When the process started (from `/proc/PID/stat` and the boot time), or null. */
 export function startedAt(pid: number): Date | null {
   const stat = readText(`/proc/${pid}/stat`);

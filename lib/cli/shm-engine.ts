@@ -4,8 +4,10 @@
  *
  * @packageDocumentation
  */
+import * as fs from 'node:fs';
 import { ShmLock } from '../shm-lock/shm-lock';
 import type { HeldLock, LockEngine, WaitPlan } from './engine';
+import { describePid, fdHolders } from './proc-locks';
 
 /** Locks a shmlock-compatible name. */
 export class ShmEngine implements LockEngine {
@@ -30,9 +32,23 @@ export class ShmEngine implements LockEngine {
     return { release: async () => void lock.release(true) };
   }
 
+  /**
+   * The holder's uuid from the lock file, and its process: a ShmLock holder keeps a kernel
+   * lock on its file, whose descriptor `/proc/PID/fdinfo` shows; a Python shmlock holder
+   * keeps none, so only its uuid is known.
+   */
   async blockers(): Promise<string> {
-    const uuid = this.#lock(undefined).debugGetUuidOfLockingLock();
-    return uuid === null ? 'nobody now' : `the holder with uuid ${uuid}`;
+    const lock = this.#lock(undefined);
+    const uuid = lock.debugGetUuidOfLockingLock();
+    if (uuid === null) return 'nobody now';
+    let pids: number[] = [];
+    try {
+      pids = [...new Set(fdHolders(fs.statSync(lock.path)).map((h) => h.pid))];
+    } catch {
+      // released meanwhile: the uuid is all there is to say
+    }
+    if (pids.length === 0) return `the holder with uuid ${uuid} (no process visible: a Python shmlock holder keeps no kernel lock)`;
+    return `${pids.map(describePid).join(', ')} with uuid ${uuid}`;
   }
 
   async close(): Promise<void> {

@@ -19,7 +19,7 @@ test('a holder excludes -n and -w; the name is free and its file gone once the c
   expect((await runCli(['shm', '--dir', dir, '-n', 'job', 'true'])).code).toBe(1);
   const busy = await runCli(['shm', '--dir', dir, '-w', '0.3', '-E', '7', '--verbose', 'job', 'true']);
   expect(busy.code).toBe(7);
-  expect(busy.stderr).toContain('held by the holder with uuid');
+  expect(busy.stderr).toMatch(new RegExp(`held by pid ${holder.pid} \\(.*read line\\) with uuid [0-9a-f-]{36}`));
   holder.send('done');
   expect((await holder.waitExit()).code).toBe(0);
   expect(fs.existsSync(path.join(dir, 'job'))).toBe(false);
@@ -64,7 +64,7 @@ sys.stdin.read()
     await py.takeLine((l) => l === 'locked');
     expect((await runCli(['shm', '-n', name, 'true'])).code).toBe(1);
     const waiter = startCli(['shm', '--verbose', name, '--', 'echo', 'ran']);
-    await stderrShows(waiter, 'waiting for');
+    await stderrShows(waiter, 'a Python shmlock holder keeps no kernel lock');
     py.send('release');
     await py.takeLine((l) => l === 'released');
     expect(await waiter.takeLine()).toBe('ran');
