@@ -10,6 +10,8 @@ import type { CliMode, LockEngine } from './engine';
 /** Writes to stderr; `isTTY` chooses the in-place line. */
 export interface ProgressStream {
   readonly isTTY?: boolean;
+  /** Terminal width: the in-place line is cut to fit, or it would wrap and not be erased. */
+  readonly columns?: number;
   write(text: string): unknown;
 }
 
@@ -94,7 +96,9 @@ export class Progress {
 
   #draw(): void {
     const elapsed = ((performance.now() - this.#started) / 1000).toFixed(1);
-    this.out.write(`\r\x1b[Klocksfile: waiting ${elapsed} s for ${this.engine.target} (${this.mode}), held by ${this.#holder}`);
+    const text = `locksfile: waiting ${elapsed} s for ${this.engine.target} (${this.mode}), held by ${this.#holder}`;
+    const width = this.out.columns ?? 0;
+    this.out.write(`\r\x1b[K${width > 1 && text.length >= width ? text.slice(0, width - 1) : text}`);
   }
 
   /** The wait ended: `outcome` says how (`got the lock`, `timed out`, ...). */

@@ -41,3 +41,15 @@ test('on a terminal: one line redrawn in place with the elapsed time, then the o
   expect(elapsed).toEqual([...elapsed].sort((a, b) => a - b));
   expect(output).toMatch(/\r\x1b\[Klocksfile: timed out after 1\.\d{3} s/);
 });
+
+test('on a narrow terminal the in-place line is cut to its width, so it never wraps', async () => {
+  const file = path.join(scratch(), 'n.lock');
+  await pythonHolder(file, 0, 1, 'write');
+  const command = `stty cols 50; ${[process.execPath, CLI, '--verbose', '-w', '0.8', file, 'true'].join(' ')}`;
+  const tty = new LineChild('script', ['-qec', command, '/dev/null'], { env: cliEnv() });
+  tty.endInput();
+  expect((await tty.waitExit()).code).toBe(1);
+  const redraws = tty.pending.join('\n').split('\r\x1b[K').filter((t) => t.startsWith('locksfile: waiting'));
+  expect(redraws.length).toBeGreaterThanOrEqual(2);
+  for (const line of redraws) expect(line.length).toBeLessThanOrEqual(49);
+});
