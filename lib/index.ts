@@ -33,5 +33,5 @@ export type { ShmLockHandle } from './shm-lock/shm-lock';
 export type { ExitHandlerOptions, ShmLockOptions, ShmTimeout } from './shm-lock/options';
 export { ExitEvent } from './process-hooks/exit-event';
 export { LockManager, locks } from './lock-manager/lock-manager';
-export type { LockManagerOptions } from './lock-manager/lock-manager';
+export type { LockManagerOptions, LockRequestSyncOptions } from './lock-manager/lock-manager';
 export type { Lock, LockGrantedCallback, LockInfo, LockManagerLike, LockManagerSnapshot, LockMode, LockRequestOptions } from './lock-manager/types';

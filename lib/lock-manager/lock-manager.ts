@@ -43,6 +43,12 @@ export interface LockManagerOptions {
   readonly clientId?: string;
 }
 
+/** Options of {@link LockManager.requestSync}: those of `request()` without `signal`, plus `timeout`. */
+export interface LockRequestSyncOptions extends Omit<LockRequestOptions, 'signal'> {
+  /** Give up after this many milliseconds (`LockTimeoutError`); `0` tries once; absent waits forever. */
+  readonly timeout?: number;
+}
+
 /** What step 1 decided. */
 type Outcome = 'granted' | 'unavailable' | 'queued';
 
@@ -139,7 +145,7 @@ export class LockManager implements LockManagerLike {
    * A steal of a lock held by `requestSync` is noticed only when `fn` returns.
    */
   requestSync<T>(name: string, fn: (lock: Lock | null) => T): T;
-  requestSync<T>(name: string, options: Omit<LockRequestOptions, 'signal'> & { readonly timeout?: number }, fn: (lock: Lock | null) => T): T;
+  requestSync<T>(name: string, options: LockRequestSyncOptions, fn: (lock: Lock | null) => T): T;
   requestSync<T>(name: string, optionsOrFn: object | ((lock: Lock | null) => T), maybeFn?: (lock: Lock | null) => T): T {
     const raw = typeof optionsOrFn === 'function' ? {} : toOptions(optionsOrFn);
     if (raw.signal !== undefined) throw new InvalidArgumentError('ERR_INVALID_ARG_VALUE', 'options.signal', 'is only supported by request()');
@@ -261,7 +267,7 @@ export class LockManager implements LockManagerLike {
     if (this.#registry !== undefined) return this.#registry;
     const registry = new Registry(this.path, { ownerOnly: this.#ownerOnly });
     try {
-      this.#bell = new StealBell(`${this.path}.steal`, () => this.#checkStolen());
+      this.#bell = new StealBell(`${this.path}.steal`, this.#ownerOnly, () => this.#checkStolen());
     } catch (err) {
       registry.close();
       throw err;
@@ -300,29 +306,39 @@ export class LockManager implements LockManagerLike {
     const { args } = req;
     let stole = false;
     const registry = this.#open();
-    const outcome = registry.locked((): Outcome => {
-      const slots = registry.scan(this.#units);
-      req.ticket = slots.reduce((max, s) => Math.max(max, s.ticket), 0) + 1;
-      if (args.steal) {
-        for (const slot of slots) {
-          if (slot.state === SlotState.Held && registry.isNamed(slot, req.name)) {
-            registry.setState(slot.unit, SlotState.Stolen);
-            stole = true;
+    let outcome: Outcome;
+    try {
+      outcome = registry.locked((): Outcome => {
+        const slots = registry.scan(this.#units);
+        req.ticket = slots.reduce((max, s) => Math.max(max, s.ticket), 0) + 1;
+        if (args.steal) {
+          for (const slot of slots) {
+            if (slot.state === SlotState.Held && registry.isNamed(slot, req.name)) {
+              registry.setState(slot.unit, SlotState.Stolen);
+              stole = true;
+            }
           }
         }
+        const blockers = args.steal ? [] : this.#blockers(slots, req);
+        if (blockers.length > 0 && args.ifAvailable) return 'unavailable';
+        req.unit = registry.allocate(slots, blockers.length === 0 ? SlotState.Held : SlotState.Pending, args.mode, req.ticket, req.name, this.#clientBytes);
+        this.#units.add(req.unit);
+        this.#live.add(req);
+        if (blockers.length === 0) return 'granted';
+        this.#watch(req, blockers);
+        return 'queued';
+      });
+    } catch (err) {
+      // A failure after the allocation (e.g. a watch refused) must not leave the slot behind.
+      for (const unit of req.watching.splice(0)) this.#unwatch(unit);
+      this.#release(req);
+      throw err;
+    } finally {
+      // Holders marked stolen must hear of it even if this request then failed.
+      if (stole) {
+        this.#bell?.ring();
+        this.#checkStolen();
       }
-      const blockers = args.steal ? [] : this.#blockers(slots, req);
-      if (blockers.length > 0 && args.ifAvailable) return 'unavailable';
-      req.unit = registry.allocate(slots, blockers.length === 0 ? SlotState.Held : SlotState.Pending, args.mode, req.ticket, req.name, this.#clientBytes);
-      this.#units.add(req.unit);
-      this.#live.add(req);
-      if (blockers.length === 0) return 'granted';
-      this.#watch(req, blockers);
-      return 'queued';
-    });
-    if (stole) {
-      this.#bell?.ring();
-      this.#checkStolen();
     }
     return outcome;
   }
@@ -341,18 +357,22 @@ export class LockManager implements LockManagerLike {
     });
   }
 
-  /** Units of the live requests of `req`'s name that must go before it is granted. */
+  /**
+   * Units of the live requests of `req`'s name that must go before it is granted, latest
+   * ticket first: a waiter then sleeps on its direct predecessor, and by the time that one
+   * has gone the earlier ones usually have too (one wake-up per hand-over, not one per waiter).
+   */
   #blockers(slots: readonly Slot[], req: Call): number[] {
     const registry = this.#registry as Registry;
     const shared = req.args.mode === 'shared';
-    const out: number[] = [];
+    const out: Slot[] = [];
     for (const slot of slots) {
       if (slot.unit === req.unit || slot.state === SlotState.Stolen) continue;
       if (slot.state === SlotState.Pending && slot.ticket >= req.ticket) continue;
       if (shared && slot.mode === 'shared') continue;
-      if (registry.isNamed(slot, req.name)) out.push(slot.unit);
+      if (registry.isNamed(slot, req.name)) out.push(slot);
     }
-    return out;
+    return out.sort((a, b) => b.ticket - a.ticket).map((slot) => slot.unit);
   }
 
   /** Puts a watch (W read lock) on each blocker so that its slot is not reused while we wait for it. */

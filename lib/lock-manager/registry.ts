@@ -32,16 +32,17 @@
  *   go (which would make the waiter wait for its own successor).
  * - Tickets: a new request gets one more than the largest ticket of any live slot, so live
  *   requests are totally ordered by arrival (FIFO) and nothing has to be stored beside them.
- * - Space is reused first-fit: the file stays about as long as the most units live at once.
+ * - Space is reused first-fit, and a scan cuts off a free tail longer than {@link TRIM_SLACK}
+ *   units: the file stays about as long as the requests alive now need.
  *
  * @packageDocumentation
  */
 import * as fs from 'node:fs';
-import { LockPathError } from '../errors/errors';
-import { notRegularFile, pathError } from '../errors/path-error';
+import { LockPathError, LockSystemError } from '../errors/errors';
 import { getConflict, setLock } from '../sys/fcntl';
 import { waitUntil } from '../sys/interrupt';
 import { withoutSignalHooks } from '../process-hooks/exit-hooks';
+import { openNamespaceFile, sameFile } from './namespace-file';
 import type { LockMode } from './types';
 
 /** Bytes per unit. */
@@ -51,6 +52,14 @@ const NAME_AT = 32;
 /** Marks a file as a registry of this format, version 1. */
 export const MAGIC = Buffer.from('LKMGRv1\n', 'latin1');
 const META_BYTE = 0;
+/** How long a meta-lock wait may last before it is reported as a stall, in ms (it normally lasts microseconds). */
+const META_STALL_MS = 10_000;
+/**
+ * Free units tolerated at the end of the file before a scan cuts them off. Safe under the
+ * meta lock: every write without it (a release marking its slot free) lands inside a live
+ * slot, and no live slot lies past the last one the scan found.
+ */
+const TRIM_SLACK = 32;
 
 /** What a slot is. */
 export const enum SlotState {
@@ -119,12 +128,16 @@ export class Registry {
 
   constructor(path: string, options: { readonly ownerOnly: boolean }) {
     this.path = path;
-    this.holdFd = openRegistry(path, options.ownerOnly);
+    this.holdFd = openNamespaceFile(path, options.ownerOnly);
     try {
-      this.watchFd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NOFOLLOW);
+      this.watchFd = openNamespaceFile(path, options.ownerOnly);
     } catch (err) {
       fs.closeSync(this.holdFd);
-      throw pathError(path, err);
+      throw err;
+    }
+    if (!sameFile(this.holdFd, this.watchFd)) {
+      this.close();
+      throw new LockPathError(path, `${path} was replaced while it was being opened`, 'EAGAIN');
     }
   }
 
@@ -134,10 +147,17 @@ export class Registry {
     fs.closeSync(this.watchFd);
   }
 
-  /** Runs `fn` under the meta lock (blocking this thread briefly while another scan runs). */
+  /**
+   * Runs `fn` under the meta lock, blocking this thread briefly while another manager's scan
+   * runs. Throws {@link LockSystemError} (`ETIMEDOUT`) instead of hanging when the meta lock
+   * stays held for {@link META_STALL_MS}: only a process stopped inside a scan does that.
+   */
   locked<T>(fn: () => T): T {
     if (!setLock(this.holdFd, 'ofd', 'write', META_BYTE, 1)) {
-      withoutSignalHooks(() => waitUntil(this.holdFd, 'ofd', 'write', META_BYTE, 1, undefined, () => false));
+      const deadline = performance.now() + META_STALL_MS;
+      if (withoutSignalHooks(() => waitUntil(this.holdFd, 'ofd', 'write', META_BYTE, 1, deadline, () => false)) !== 'granted') {
+        throw new LockSystemError('fcntl(F_OFD_SETLKW)', 'ETIMEDOUT', `${this.path}: the registry meta lock stayed held for ${META_STALL_MS} ms (is a process stopped inside a scan?)`);
+      }
     }
     try {
       return fn();
@@ -158,11 +178,11 @@ export class Registry {
       read = fs.readSync(this.holdFd, this.#buf, 0, this.#buf.length, 0);
     }
     const buf = this.#buf;
-    if (read < UNIT) {
+    if (read === 0) {
       fs.writeSync(this.holdFd, headerBytes(), 0, UNIT, 0);
       return [];
     }
-    if (!buf.subarray(8, 16).equals(MAGIC)) {
+    if (read < UNIT || buf.compare(MAGIC, 0, MAGIC.length, 8, 16) !== 0) {
       throw new LockPathError(this.path, `${this.path} is not a LockManager registry (bad magic)`, 'EINVAL');
     }
     const units = Math.floor(read / UNIT);
@@ -200,6 +220,8 @@ export class Registry {
       });
       unit += span;
     }
+    const end = slots.reduce((last, slot) => Math.max(last, slot.unit + slot.units), 1);
+    if (units - end > TRIM_SLACK) fs.ftruncateSync(this.holdFd, end * UNIT);
     return slots;
   }
 
@@ -301,28 +323,4 @@ function headerBytes(): Buffer {
   const header = Buffer.alloc(UNIT);
   MAGIC.copy(header, 8);
   return header;
-}
-
-/**
- * Opens (creating with mode 0600 when missing) the registry at `path`: no symlinks, regular
- * files only, and with `ownerOnly` (the shared default path) only a file of this user.
- */
-function openRegistry(path: string, ownerOnly: boolean): number {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK, 0o600);
-  } catch (err) {
-    throw pathError(path, err);
-  }
-  try {
-    const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) throw notRegularFile(path);
-    if (ownerOnly && typeof process.getuid === 'function' && stat.uid !== process.getuid()) {
-      throw new LockPathError(path, `${path} belongs to uid ${stat.uid}, not to this user: refusing a shared registry someone else controls`, 'EPERM');
-    }
-  } catch (err) {
-    fs.closeSync(fd);
-    throw err;
-  }
-  return fd;
 }

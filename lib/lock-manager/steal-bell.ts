@@ -12,6 +12,7 @@
  */
 import * as fs from 'node:fs';
 import { pathError } from '../errors/path-error';
+import { openNamespaceFile } from './namespace-file';
 
 /** One manager's end of the bell: rings it, and calls `onRing` when anyone rings it. */
 export class StealBell {
@@ -19,15 +20,15 @@ export class StealBell {
   readonly #watcher: fs.FSWatcher;
   readonly #byte = Buffer.alloc(1);
 
-  constructor(path: string, onRing: () => void) {
-    try {
-      this.#fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK, 0o600);
-    } catch (err) {
-      throw pathError(path, err);
-    }
+  /** Opens (see {@link openNamespaceFile}) and watches the bell at `path`. */
+  constructor(path: string, ownerOnly: boolean, onRing: () => void) {
+    this.#fd = openNamespaceFile(path, ownerOnly);
     try {
       // Not persistent: a manager waiting for nothing must not keep the process alive.
       this.#watcher = fs.watch(path, { persistent: false }, onRing);
+      // A watch that fails (the bell file deleted under us) must not crash the process; the
+      // stolen holders are then freed only when their callbacks end.
+      this.#watcher.on('error', () => this.#watcher.close());
     } catch (err) {
       fs.closeSync(this.#fd);
       throw pathError(path, err);

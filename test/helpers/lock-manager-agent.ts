@@ -2,7 +2,7 @@
  * Typed client of `test/fixtures/lock-manager-agent.ts`: a LockManager user in a child
  * process (or in a worker thread of one), driven request by request.
  */
-import { type JsonObject, LINE_TIMEOUT_MS, RpcChild, spawnNode } from './children';
+import { type JsonObject, RpcChild, spawnNode } from './children';
 import { fixture } from './paths';
 
 /** Options of one request, as the agent forwards them to `request()`. */
@@ -49,8 +49,14 @@ export class LockManagerAgent {
   }
 
   /** Waits for the callback of request `id` to run; returns the lock it got (null: unavailable). */
-  async granted(id: number, timeoutMs = LINE_TIMEOUT_MS): Promise<JsonObject | null> {
-    return (await this.rpc.event('granted', id, timeoutMs)).lock as JsonObject | null;
+  async granted(id: number): Promise<JsonObject | null> {
+    return (await this.grantedAt(id)).lock;
+  }
+
+  /** {@link granted}, with the time the callback started (`process.hrtime.bigint()` in the agent). */
+  async grantedAt(id: number): Promise<{ lock: JsonObject | null; at: bigint }> {
+    const event = await this.rpc.event('granted', id);
+    return { lock: event.lock as JsonObject | null, at: BigInt(event.at as string) };
   }
 
   /** Whether the callback of request `id` has run (and the event is not consumed yet). */

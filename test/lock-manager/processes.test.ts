@@ -9,8 +9,19 @@ import { LockManagerAgent as Agent, type Entry } from '../helpers/lock-manager-a
 import { useScratchDir } from '../helpers/scratch';
 
 const scratch = useScratchDir('locksfile-lm-');
-/** Crash hand-over bound: the target is 50 ms, tested with 10x headroom (a hang guard). */
+/**
+ * Crash hand-over bound: the target is 50 ms, tested with 10x headroom, from the kill to the
+ * start of the next callback as the agent's clock says (the system-wide monotonic clock).
+ */
 const CRASH_BOUND_MS = 500;
+const msSince = (from: bigint, to: bigint): number => Number(to - from) / 1e6;
+/**
+ * A waiter's first kernel wait starts a waiter thread (a Worker boot: 100-250 ms on a loaded
+ * 2-core machine). The crash tests give it this long to be blocked in the kernel, so their
+ * bound measures the hand-over, not the thread start-up.
+ */
+const WAITER_START_MS = 500;
+const waiterStarted = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, WAITER_START_MS));
 
 const registry = (): string => path.join(scratch(), 'ns.locks');
 const entry = (name: string, mode: string, clientId: string): Entry => ({ name, mode, clientId });
@@ -130,10 +141,10 @@ test('a holder killed with SIGKILL hands the lock to the next waiter at once', a
   const hid = await h.request('crash');
   await h.granted(hid);
   const wid = await w.request('crash');
-  const killed = Date.now();
+  await waiterStarted();
+  const killed = process.hrtime.bigint();
   await h.kill();
-  await w.granted(wid, CRASH_BOUND_MS);
-  expect(Date.now() - killed).toBeLessThan(CRASH_BOUND_MS);
+  expect(msSince(killed, (await w.grantedAt(wid)).at)).toBeLessThan(CRASH_BOUND_MS);
   expect(await w.query()).toEqual({ held: [entry('crash', 'exclusive', w.clientId)], pending: [] });
   await w.release(wid);
 });
@@ -146,11 +157,11 @@ test('a queued waiter killed with SIGKILL leaves the queue at once; the one behi
   const wid = await w.request('line');
   expect((await h.query()).pending).toEqual([entry('line', 'exclusive', dead.clientId), entry('line', 'exclusive', w.clientId)]);
   await dead.kill();
+  await waiterStarted();
   expect(await h.query()).toEqual({ held: [entry('line', 'exclusive', h.clientId)], pending: [entry('line', 'exclusive', w.clientId)] });
-  const released = Date.now();
+  const released = process.hrtime.bigint();
   await h.release(hid);
-  await w.granted(wid, CRASH_BOUND_MS);
-  expect(Date.now() - released).toBeLessThan(CRASH_BOUND_MS);
+  expect(msSince(released, (await w.grantedAt(wid)).at)).toBeLessThan(CRASH_BOUND_MS);
   await w.release(wid);
 });
 

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DeadlockError, InvalidArgumentError, LockClosedError, LockManager, LockTimeoutError, locks } from 'locksfile';
+import { DeadlockError, InvalidArgumentError, LockClosedError, LockManager, LockPathError, LocksFile, LockSystemError, LockTimeoutError, locks } from 'locksfile';
 import { ROOT } from '../helpers/paths';
 import { useScratchDir } from '../helpers/scratch';
 
@@ -29,6 +29,17 @@ function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => voi
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((res) => (resolve = res));
   return { promise, resolve };
+}
+
+/** Holds `name` in `m` until the returned function is called; that one resolves once released. */
+async function hold(m: LockManager, name: string, mode: 'exclusive' | 'shared' = 'exclusive'): Promise<() => Promise<void>> {
+  const gate = deferred();
+  const held = m.request(name, { mode }, () => gate.promise);
+  await new Promise((resolve) => setImmediate(resolve));
+  return async () => {
+    gate.resolve();
+    await held;
+  };
 }
 
 /** Whether another manager could take `name` right now (ifAvailable, released at once). */
@@ -126,13 +137,57 @@ describe('callback and promise', () => {
   test('ifAvailable in one manager sees shared holders of another: shared yes, exclusive no', async () => {
     const a = manager('a');
     const b = manager('b');
-    const gate = deferred();
-    const held = a.request('rw', { mode: 'shared' }, () => gate.promise);
-    await new Promise((resolve) => setImmediate(resolve));
+    const release = await hold(a, 'rw', 'shared');
     expect(await available(b, 'rw', 'shared')).toBe(true);
     expect(await available(b, 'rw', 'exclusive')).toBe(false);
-    gate.resolve();
-    await held;
+    await release();
+  });
+});
+
+test('FIFO among 20 managers of one thread, exclusive and shared mixed: grants follow the queue, shared runs batched', async () => {
+  const holder = manager('holder');
+  const release = await hold(holder, 'fifo');
+  const order: string[] = [];
+  const modes = Array.from({ length: 20 }, (_, i) => (i % 3 === 0 ? 'exclusive' : 'shared') as 'exclusive' | 'shared');
+  // Shared requests i and i + 1 (between two exclusive ones) each wait until both run: granted
+  // together they pass, granted one after the other they would time out.
+  const started = new Map<number, () => void>();
+  const running = (i: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`shared request ${i} ran without its batch mate`)), 10_000);
+      const go = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      started.set(i, go);
+      const mate = i % 3 === 1 ? i + 1 : i - 1;
+      const mateGo = started.get(mate);
+      if (mate >= modes.length) go();
+      else if (mateGo !== undefined) {
+        mateGo();
+        go();
+      }
+    });
+  const done = modes.map((mode, i) =>
+    manager(`m${i}`).request('fifo', { mode }, async () => {
+      order.push(`start ${i}`);
+      await (mode === 'shared' ? running(i) : new Promise((resolve) => setTimeout(resolve, 2)));
+      order.push(`end ${i}`);
+    }),
+  );
+  expect((await holder.query()).pending.map((e) => e.clientId)).toEqual(modes.map((_, i) => `m${i}`));
+  await release();
+  await Promise.all(done);
+  // Every exclusive request starts after everything before it ended, and everything after it starts after it ended.
+  modes.forEach((mode, i) => {
+    if (mode !== 'exclusive') return;
+    const start = order.indexOf(`start ${i}`);
+    const end = order.indexOf(`end ${i}`);
+    expect(end).toBe(start + 1);
+    for (let j = 0; j < 20; j++) {
+      if (j < i) expect(order.indexOf(`end ${j}`)).toBeLessThan(start);
+      if (j > i) expect(order.indexOf(`start ${j}`)).toBeGreaterThan(end);
+    }
   });
 });
 
@@ -153,13 +208,10 @@ describe('names', () => {
     const [first, second] = ['n89315', 'n828510'];
     expect(fnv(first)).toBe(fnv(second));
     const a = manager('a');
-    const gate = deferred();
-    const held = a.request(first, () => gate.promise);
-    await new Promise((resolve) => setImmediate(resolve));
+    const release = await hold(a, first);
     expect(await available(manager('b'), second)).toBe(true);
     expect(await available(manager('b'), first)).toBe(false);
-    gate.resolve();
-    await held;
+    await release();
   });
 
   test('Unicode, lone surrogates and a 100,000-character name are distinct names, reported intact', async () => {
@@ -189,7 +241,15 @@ describe('names', () => {
     const size = fs.statSync(file).size;
     for (let i = 0; i < 20; i++) await round(`round${i}`);
     for (let i = 0; i < 1000; i++) await a.request(`sequential-${i}`, () => undefined);
-    expect(fs.statSync(file).size).toBe(size);
+    expect(fs.statSync(file).size).toBeLessThanOrEqual(size);
+  });
+
+  test('a huge name leaves nothing behind once released: the free tail of the registry is cut off', async () => {
+    const a = manager('a');
+    const file = path.join(scratch(), 'ns.locks');
+    await a.request('x'.repeat(100_000), () => expect(fs.statSync(file).size).toBeGreaterThan(200_000));
+    await a.request('small', () => undefined);
+    expect(fs.statSync(file).size).toBeLessThan(10_000);
   });
 });
 
@@ -222,8 +282,7 @@ describe('steal, abort and close in one process', () => {
   test('abort before the grant: query() right after abort() shows no ghost; the callback never runs', async () => {
     const a = manager('a');
     const b = manager('b');
-    const gate = deferred();
-    const held = a.request('ab', () => gate.promise);
+    const release = await hold(a, 'ab');
     const controller = new AbortController();
     let called = false;
     const waiting = b.request('ab', { signal: controller.signal }, () => {
@@ -234,8 +293,7 @@ describe('steal, abort and close in one process', () => {
     controller.abort(reason);
     expect((await b.query()).pending).toEqual([]);
     await expect(waiting).rejects.toBe(reason);
-    gate.resolve();
-    await held;
+    await release();
     expect(called).toBe(false);
   });
 
@@ -280,41 +338,32 @@ describe('requestSync', () => {
     const b = manager('b');
     expect(a.requestSync('s', (lock) => lock)).toEqual({ name: 's', mode: 'exclusive' });
     expect(await b.query()).toEqual({ held: [], pending: [] });
-    const gate = deferred();
-    const held = b.request('s', () => gate.promise);
-    await new Promise((resolve) => setImmediate(resolve));
+    const release = await hold(b, 's');
     expect(a.requestSync('s', { ifAvailable: true }, (lock) => lock)).toBeNull();
     expect(a.requestSync('s', { mode: 'shared', timeout: 0, ifAvailable: true }, (lock) => lock)).toBeNull();
-    gate.resolve();
-    await held;
+    await release();
   });
 
   test('timeout: throws LockTimeoutError and leaves nothing queued', async () => {
     const a = manager('a');
     const b = manager('b');
-    const gate = deferred();
-    const held = b.request('t', () => gate.promise);
-    await new Promise((resolve) => setImmediate(resolve));
+    const release = await hold(b, 't');
     const started = performance.now();
     expect(() => a.requestSync('t', { timeout: 50 }, () => 'never')).toThrow(LockTimeoutError);
     expect(performance.now() - started).toBeGreaterThanOrEqual(45);
     expect(await a.query()).toEqual({ held: [{ name: 't', mode: 'exclusive', clientId: 'b' }], pending: [] });
-    gate.resolve();
-    await held;
+    await release();
     expect(a.requestSync('t', { timeout: 0 }, () => 'free again')).toBe('free again');
   });
 
   test('waiting for an async request of the same manager throws DeadlockError at once instead of hanging', async () => {
     const a = manager('a');
-    const gate = deferred();
-    const held = a.request('d', () => gate.promise);
-    await new Promise((resolve) => setImmediate(resolve));
+    const release = await hold(a, 'd');
     const started = performance.now();
     expect(() => a.requestSync('d', { timeout: 5000 }, () => 'never')).toThrow(DeadlockError);
     expect(performance.now() - started).toBeLessThan(2500);
     expect((await a.query()).pending).toEqual([]);
-    gate.resolve();
-    await held;
+    await release();
   });
 
   test('a signal is refused (sync calls cannot be aborted); the spec errors are thrown', () => {
@@ -324,6 +373,41 @@ describe('requestSync', () => {
     expect(() => a.requestSync('x', { mode: 'read' as 'shared' }, () => undefined)).toThrow(TypeError);
   });
 });
+
+describe('registry files', () => {
+  test('a file that is not a registry (short or long) is refused and left untouched; so are symlinks and directories', async () => {
+    const dir = scratch();
+    const short = path.join(dir, 'short.txt');
+    const long = path.join(dir, 'long.txt');
+    fs.writeFileSync(short, 'keep me');
+    fs.writeFileSync(long, 'x'.repeat(1000));
+    fs.symlinkSync(short, path.join(dir, 'link'));
+    fs.mkdirSync(path.join(dir, 'dir'));
+    for (const name of ['short.txt', 'long.txt', 'link', 'dir']) {
+      const m = new LockManager({ path: path.join(dir, name) });
+      managers.push(m);
+      await expect(m.request('x', () => undefined)).rejects.toBeInstanceOf(LockPathError);
+      await expect(m.query()).rejects.toBeInstanceOf(LockPathError);
+    }
+    expect(fs.readFileSync(short, 'utf8')).toBe('keep me');
+    expect(fs.readFileSync(long, 'utf8')).toBe('x'.repeat(1000));
+  });
+});
+
+test('a registry whose meta lock stays held (a stopped process) fails after 10 s instead of hanging', async () => {
+  const a = manager('a');
+  expect(await a.query()).toEqual({ held: [], pending: [] });
+  // Another owner takes byte 0, the meta byte, the way a process stopped inside a scan would.
+  const stuck = new LocksFile(path.join(scratch(), 'ns.locks'));
+  stuck.acquireSync(0, { write: true });
+  const started = performance.now();
+  const err = await a.request('x', () => undefined).catch((e: unknown) => e);
+  stuck.close();
+  expect(err).toBeInstanceOf(LockSystemError);
+  expect((err as LockSystemError).errno).toBe('ETIMEDOUT');
+  expect(performance.now() - started).toBeGreaterThanOrEqual(9_900);
+  expect(await a.request('x', (lock) => lock?.name)).toBe('x');
+}, 30_000);
 
 describe('the default manager', () => {
   test('locks uses one registry per user (mode 0600, owned by this user) and works', async () => {
