@@ -48,7 +48,7 @@ export interface Entry {
 export type Holdings = Map<string, Entry>;
 
 /** Identity of an entry (mode included: PostgreSQL counts shared and exclusive separately). */
-export function entryId(e: Entry): string {
+function entryId(e: Entry): string {
   return `${e.level}/${e.block}/${e.kind}/${e.exclusive ? 'x' : 's'}`;
 }
 
@@ -120,20 +120,29 @@ export function acquireSteps(from: Holdings, to: Holdings): Step[] {
     before();
     steps.push({ entry: e, unlock: true });
   };
-  for (const e of wanted) {
-    const take = (): void => {
-      steps.push({ entry: e, unlock: false });
-    };
-    if (e.kind === 'g' && e.level > 0) {
+  // One block at a time (wanted is sorted, so a block's entries are adjacent).
+  for (let i = 0; i < wanted.length; ) {
+    const first = wanted[i] as Entry;
+    const group: Entry[] = [];
+    for (; i < wanted.length && (wanted[i] as Entry).level === first.level && (wanted[i] as Entry).block === first.block; i++) group.push(wanted[i] as Entry);
+    const whole = group.find((e) => e.kind === 'g');
+    const parts = group.filter((e) => e.kind !== 'g');
+    if (whole !== undefined) {
       // A whole block: hold the gate, then wait once for the part-holders inside to leave.
-      take();
-      if (e.exclusive) momentary({ ...e, kind: 'r', exclusive: true }, () => undefined);
-      momentary({ ...e, kind: 'w', exclusive: true }, () => undefined);
-    } else if (e.kind === 'g') {
-      take();
-    } else {
-      // An intention: enter through the gate (exclusive for writers: it waits out whole readers).
-      momentary({ ...e, kind: 'g', exclusive: e.kind === 'w' }, take);
+      steps.push({ entry: whole, unlock: false });
+      if (whole.level > 0) {
+        if (whole.exclusive) momentary({ ...whole, kind: 'r', exclusive: true }, () => undefined);
+        momentary({ ...whole, kind: 'w', exclusive: true }, () => undefined);
+      }
+    }
+    if (parts.length > 0) {
+      // Intentions enter through the gate, held for the instant of taking them (exclusive when
+      // a writer enters: it waits out whole-block readers); one gate for both, so that the
+      // keys are still taken in the global order g < r < w.
+      const gate: Entry = { level: first.level, block: first.block, kind: 'g', exclusive: parts.some((e) => e.kind === 'w') };
+      momentary(gate, () => {
+        for (const e of parts) steps.push({ entry: e, unlock: false });
+      });
     }
   }
   return steps;
@@ -148,21 +157,33 @@ function lockCall(e: Entry, unlock: boolean, tryOnly: boolean): string {
 }
 
 /**
- * The SQL (one statement per step, sent in one round trip) for {@link acquireSteps}. With
- * `tryOnly`, a busy key raises `division_by_zero` (SQLSTATE 22012), which stops the script.
+ * The SQL for {@link acquireSteps}: a SELECT whose target list makes the calls left to right
+ * (PostgreSQL evaluates a plain SELECT's target list in order; one SELECT per 1000 calls), one
+ * round trip. With
+ * `tryOnly`, a busy key raises `division_by_zero` (SQLSTATE 22012), which stops the
+ * evaluation there. An empty list gives an empty string (nothing to send).
  */
 export function stepsSql(space: string, steps: readonly Step[], tryOnly: boolean): string {
-  return steps
-    .map(({ entry, unlock }) => {
+  return select(
+    steps.map(({ entry, unlock }) => {
       const call = `${lockCall(entry, unlock, tryOnly)}(${keySql(space, entry)})`;
-      return tryOnly && !unlock ? `SELECT 1 / ${call}::int;` : `SELECT ${call};`;
-    })
-    .join('\n');
+      return tryOnly && !unlock ? `1 / ${call}::int` : call;
+    }),
+  );
 }
 
 /** SQL unlocking each entry of `entries` once (an entry not held just yields false). */
 export function releaseSql(space: string, entries: Holdings): string {
-  return [...entries.values()].map((e) => `SELECT ${lockCall(e, true, false)}(${keySql(space, e)});`).join('\n');
+  return select([...entries.values()].map((e) => `${lockCall(e, true, false)}(${keySql(space, e)})`));
+}
+
+/** Calls per SELECT: a target list holds at most 1664 entries. */
+const CALLS_PER_SELECT = 1000;
+
+function select(calls: readonly string[]): string {
+  const statements: string[] = [];
+  for (let i = 0; i < calls.length; i += CALLS_PER_SELECT) statements.push(`SELECT ${calls.slice(i, i + CALLS_PER_SELECT).join(',\n  ')};`);
+  return statements.join('\n');
 }
 
 /** Every entry a lock step of `steps` takes that `from` lacks: what undoing a failed attempt unlocks. */

@@ -36,6 +36,7 @@ export class OwnerState {
     return this.#lost;
   }
 
+  /** True once {@link closeSide} ran (the facade was closed). */
   get closed(): boolean {
     return this.#closed;
   }
@@ -55,8 +56,10 @@ export class OwnerState {
     if (this.#lost !== undefined) throw this.#lost;
   }
 
-  /** The side session (cancels, `query()`, `probe()`); reopened if it died. Never holds locks. */
+  /** The side session (cancels, `query()`, `probe()`); reopened if it died, never after close. Never holds locks. */
   side = async (): Promise<Session> => {
+    // Never (re)open one after close: nothing would end it.
+    if (this.#closed) throw new LockClosedError(`this ${this.what} is closed`);
     const current = this.#side;
     if (current !== undefined) {
       const s = await current.catch(() => undefined);

@@ -128,10 +128,16 @@ export class PgLockManager extends EventEmitter implements LockManagerLike {
         return await (callback as LockGrantedCallback<T>)(null);
       }
       const lock: Lock = { name: lockName, mode };
-      const result = await Promise.race([Promise.resolve((callback as LockGrantedCallback<T>)(lock)), stop.then((error) => Promise.reject(error))]);
-      const [unlocked] = await session.run(`SELECT ${fn(mode, 'unlock')}(${this.#key(lockName)}) AS ok`);
-      reusable = unlocked?.rows[0]?.ok === true;
-      return result;
+      const ran = (async () => (callback as LockGrantedCallback<T>)(lock))();
+      try {
+        return await Promise.race([ran, stop.then((error) => Promise.reject(error))]);
+      } finally {
+        // Released when the callback settles, whether it returned, threw or rejected.
+        if (session.lost === undefined && !this.#state.closed) {
+          const [unlocked] = await session.run(`SELECT ${fn(mode, 'unlock')}(${this.#key(lockName)}) AS ok`);
+          reusable = unlocked?.rows[0]?.ok === true;
+        }
+      }
     } finally {
       this.#stops.delete(stopped);
       this.#checkin(session, reusable);
@@ -158,15 +164,18 @@ export class PgLockManager extends EventEmitter implements LockManagerLike {
       }
     }
     const signal = how.signal;
-    const aborted = new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+    let onAbort: () => void = () => undefined;
+    const aborted = new Promise<void>((resolve) => (onAbort = resolve));
+    signal?.addEventListener('abort', onAbort, { once: true });
     const outcome = await runStoppable(session, `${mark}SELECT ${fn(mode, 'lock')}(${key})`, Promise.race([aborted, stop]), this.#state.side);
+    signal?.removeEventListener('abort', onAbort);
     this.#state.assertUsable();
-    if (signal?.aborted === true) {
-      if (outcome.ok) await session.run(`SELECT ${fn(mode, 'unlock')}(${key})`);
-      throw signal.reason;
-    }
-    if (!outcome.ok) throw outcome.error;
-    return true;
+    if (outcome.ok && signal?.aborted !== true) return true;
+    // Not wanted, or cancelled: a cancel can also land after the function took the lock
+    // (the statement then fails, the session-level lock stays), so unlock in every case.
+    await session.run(`SELECT ${fn(mode, 'unlock')}(${key})`);
+    if (signal?.aborted === true) throw signal.reason;
+    throw (outcome as { error: unknown }).error;
   }
 
   /**

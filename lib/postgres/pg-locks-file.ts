@@ -14,17 +14,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import {
-  DeadlockError,
-  LockAbortError,
-  LockBusyError,
-  LockCanceledError,
-  LockClosedError,
-  type LockError,
-  type LockLostError,
-  LockSystemError,
-  LockTimeoutError,
-} from '../errors/errors';
+import { DeadlockError, LockCanceledError, LockClosedError, type LockError, type LockLostError, LockSystemError } from '../errors/errors';
+import { abortError, describeRange, notAcquired } from '../errors/acquire-error';
 import { type Acquire, type AcquireOptions, type LockSpec, type Range, toAcquire, toBoolean, toFunction, toOptions, toRange, toString } from '../args/spec';
 import { IntervalSet } from '../ranges/interval-set';
 import type { HeldRange, Holder, LockHandle } from '../locks-file/locks-file';
@@ -64,6 +55,8 @@ class AcquireJob {
     readonly opts: Acquire,
     private readonly resolve: (value: boolean) => void,
     private readonly reject: (error: Error) => void,
+    /** Runs once, just before the caller gets its answer (timers, listeners, queue entry). */
+    private readonly cleanup: () => void,
   ) {}
 
   /** Starts an attempt: a fresh {@link stop} (a preempted job runs again after the release). */
@@ -79,6 +72,7 @@ class AcquireJob {
   answer(value: boolean | Error): void {
     if (this.answered) return;
     this.answered = true;
+    this.cleanup();
     if (value instanceof Error) this.reject(value);
     else this.resolve(value);
   }
@@ -192,22 +186,16 @@ export class PgLocksFile extends EventEmitter {
     const signal = opts.signal;
     if (signal?.aborted === true) return Promise.reject(abortError(signal));
     return new Promise<boolean>((resolve, reject) => {
-      const job = new AcquireJob(range, opts, resolve, reject);
-      const timer = opts.timeout === undefined || opts.timeout === 0 || !opts.blocking ? undefined : setTimeout(() => job.abandon('timeout'), opts.timeout);
+      let timer: NodeJS.Timeout | undefined;
       const onAbort = (): void => job.abandon(abortError(signal as AbortSignal));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const cleanup = (): void => {
+      const job: AcquireJob = new AcquireJob(range, opts, resolve, reject, () => {
         if (timer !== undefined) clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         const at = this.#acquires.indexOf(job);
         if (at >= 0) this.#acquires.splice(at, 1);
-      };
-      // Whoever answers the job (grant, failure, or abandonment while queued) cleans up.
-      const answer = job.answer.bind(job);
-      job.answer = (value) => {
-        cleanup();
-        answer(value);
-      };
+      });
+      if (opts.blocking && opts.timeout !== undefined && opts.timeout > 0) timer = setTimeout(() => job.abandon('timeout'), opts.timeout);
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.#acquires.push(job);
       this.#pump();
     });
@@ -229,7 +217,7 @@ export class PgLocksFile extends EventEmitter {
     const start = range?.start ?? 0;
     const end = range === undefined ? Number.MAX_SAFE_INTEGER : range.start + range.count;
     for (const job of [...this.#acquires]) {
-      if (job.overlaps(start, end)) job.abandon(new LockCanceledError(`acquire of ${describe(job.range)} cancelled by release of an overlapping range`));
+      if (job.overlaps(start, end)) job.abandon(new LockCanceledError(`acquire of ${describeRange(job.range)} cancelled by release of an overlapping range`));
     }
     return new Promise<void>((resolve, reject) => {
       this.#releases.push({ range, done: (error) => (error === undefined ? resolve() : reject(error)) });
@@ -364,9 +352,12 @@ export class PgLocksFile extends EventEmitter {
     }
     const to = holdingsOf(next.segments());
     try {
-      await this.#session.run(`${stepsSql(this.space, acquireSteps(this.#holdings, to), false)}\n${releaseSql(this.space, minus(this.#holdings, to))}`);
+      // Splitting a block takes its finer keys first (never waits: this owner holds the block).
+      const take = stepsSql(this.space, acquireSteps(this.#holdings, to), false);
+      const drop = releaseSql(this.space, minus(this.#holdings, to));
+      await this.#session.run([take, drop].filter((sql) => sql.length > 0).join('\n'));
       this.#commit(next, to);
-      this.#log(`released ${rel.range === undefined ? 'everything' : describe(rel.range)}`);
+      this.#log(`released ${rel.range === undefined ? 'everything' : describeRange(rel.range)}`);
       rel.done();
     } catch (err) {
       rel.done(this.#toError(err));
@@ -392,7 +383,7 @@ export class PgLocksFile extends EventEmitter {
         // Granted: drop what the conversion replaced, then record.
         await this.#session.run(releaseSql(this.space, minus(from, to)));
         this.#commit(next, to);
-        this.#log(`acquired ${describe(range, opts.write)}`);
+        this.#log(`acquired ${describeRange(range, opts.write)}`);
         job.answer(true);
         return;
       }
@@ -403,7 +394,7 @@ export class PgLocksFile extends EventEmitter {
       if (job.reason !== undefined) return;
       const code = sqlState(outcome.ok ? undefined : outcome.error);
       if (code === '22012') return job.answer(false);
-      if (code === '40P01') return job.answer(new DeadlockError(`${describe(range, opts.write)}: the server detected a deadlock; not acquired`));
+      if (code === '40P01') return job.answer(new DeadlockError(`${describeRange(range, opts.write)}: the server detected a deadlock; not acquired`));
       job.answer(this.#toError(outcome.ok ? undefined : outcome.error));
     } catch (err) {
       job.answer(this.#toError(err));
@@ -439,18 +430,4 @@ function minus(a: Holdings, b: Holdings): Holdings {
   const out: Holdings = new Map();
   for (const [id, e] of a) if (!b.has(id)) out.set(id, e);
   return out;
-}
-
-function describe(range: Range, write?: boolean): string {
-  const mode = write === undefined ? '' : write ? ' write' : ' read';
-  return `[${range.start}, ${range.start + range.count})${mode}`;
-}
-
-function notAcquired(range: Range, opts: Acquire): LockError {
-  if (!opts.blocking || opts.timeout === 0) return new LockBusyError(`${describe(range, opts.write)} is held by another owner`);
-  return new LockTimeoutError(`${describe(range, opts.write)} not acquired within ${opts.timeout} ms`);
-}
-
-function abortError(signal: AbortSignal): LockAbortError {
-  return new LockAbortError('The lock acquire was aborted', signal.reason);
 }

@@ -16,6 +16,20 @@ export type PgConnection = string | ClientConfig;
 /** Delay before the first TCP keep-alive probe of an idle session, ms. */
 const KEEP_ALIVE_DELAY_MS = 10_000;
 
+/**
+ * Session settings: literals as the SQL standard says (our key texts rely on it); the server
+ * probes an idle client every 5 s after 10 s of silence and gives up after 3 misses (so a
+ * vanished client's locks are dropped within about 25 s), and checks every 2 s that a client
+ * waiting for a lock is still there (`client_connection_check_interval`, PostgreSQL 14+; only
+ * settings the server knows are set).
+ */
+const SESSION_SETUP = `SET standard_conforming_strings = on;
+SELECT set_config(t.name, t.value, false) FROM (VALUES
+  ('tcp_keepalives_idle', '10'), ('tcp_keepalives_interval', '5'), ('tcp_keepalives_count', '3'),
+  ('client_connection_check_interval', '2000')) AS t(name, value)
+WHERE t.name IN (SELECT name FROM pg_settings);
+SELECT pg_backend_pid() AS pid`;
+
 /** SQLSTATE classes meaning the session is gone: 08 connection exception, 57P admin shutdown/crash. */
 function isFatal(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
@@ -49,7 +63,7 @@ export class Session {
   readonly #onLost: (error: LockLostError) => void;
 
   private constructor(
-    readonly client: Client,
+    private readonly client: Client,
     /** The server process (backend) id: what `pg_locks.pid` shows for this session. */
     readonly pid: number,
     onLost: (error: LockLostError) => void,
@@ -67,8 +81,8 @@ export class Session {
     client.on('error', early);
     try {
       await client.connect();
-      const result = await client.query<{ pid: number }>('SET standard_conforming_strings = on; SELECT pg_backend_pid() AS pid');
-      const rows = (result as unknown as QueryResult<{ pid: number }>[])[1]?.rows;
+      const result = await client.query<{ pid: number }>(SESSION_SETUP);
+      const rows = (result as unknown as QueryResult<{ pid: number }>[])[2]?.rows;
       const pid = rows?.[0]?.pid;
       if (typeof pid !== 'number') throw new Error('pg_backend_pid() returned no pid');
       client.off('error', early);
@@ -92,11 +106,12 @@ export class Session {
   }
 
   /**
-   * Runs `sql` (one or several statements, simple protocol). A failure that means the session
+   * Runs `sql` (one or several statements, simple protocol; nothing for ''). A failure that means the session
    * is gone marks it lost and rejects with {@link LockLostError}; SQL errors reject as they came.
    */
   async run(sql: string): Promise<QueryResult[]> {
     if (this.#lost !== undefined) throw this.#lost;
+    if (sql.length === 0) return [];
     try {
       const result = await this.client.query(sql);
       return Array.isArray(result) ? (result as QueryResult[]) : [result];

@@ -1,7 +1,8 @@
 /**
  * A throwaway PostgreSQL cluster for tests and benchmarks: `initdb` into a fresh temp
  * directory, `pg_ctl start` on a free loopback port (127.0.0.1 only, Unix socket in the same
- * directory), default lock settings (max_connections 100, max_locks_per_transaction 64), and
+ * directory), the default lock settings stated explicitly (max_connections 100,
+ * max_locks_per_transaction 64: a shared lock table of about 6,400 entries), and
  * `stop()` that removes everything. The binaries come from `pg_config --bindir`; when
  * PostgreSQL is missing and we are root, `apt-get install -y postgresql` is run first. As
  * root, every server command runs as the `postgres` user (initdb refuses root). Any failure
@@ -89,7 +90,7 @@ export async function startPgServer(): Promise<PgServer> {
   try {
     runServerCommand(path.join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--locale=C']);
     const port = await freePort();
-    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off`;
+    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=100 -c max_locks_per_transaction=64`;
     const ctl = (action: string, extra: readonly string[] = []): void =>
       runServerCommand(path.join(bin, 'pg_ctl'), ['-D', dataDir, '-l', logFile, '-o', options, '-w', '-t', '30', ...extra, action]);
     try {

@@ -1,9 +1,11 @@
 /**
  * Failures against the real server, with real processes: a SIGKILLed holder's locks pass to
  * a waiter on another session within 1 s; pg_terminate_backend and a server restart make the
- * owner report 'lost' and reject every later call with LockLostError; 4 processes x 500
+ * owner report 'lost' and reject every later call with LockLostError, as does a network cut
+ * (a loopback proxy resets the connection); 4 processes x 500
  * increments of a counter row under a write lock come out exact.
  */
+import * as net from 'node:net';
 import { Client } from 'pg';
 import { PgLockManager, PgLocksFile } from 'locksfile/postgres';
 import { LockLostError } from 'locksfile';
@@ -85,8 +87,15 @@ test('server restart mid-hold: lost, no silent reconnect; a new owner works afte
     locks.on('lost', () => lost.push('file'));
     manager.on('lost', () => lost.push('manager'));
     await locks.acquire([0, 1000], { write: true });
-    const inside = manager.request('held', () => new Promise(() => undefined)).catch((err: unknown) => err);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    let entered!: () => void;
+    const holding = new Promise<void>((resolve) => (entered = resolve));
+    const inside = manager
+      .request('held', () => {
+        entered();
+        return new Promise(() => undefined);
+      })
+      .catch((err: unknown) => err);
+    await holding;
     server.restart();
     expect(await inside).toBeInstanceOf(LockLostError);
     const deadline = Date.now() + 5000;
@@ -100,6 +109,55 @@ test('server restart mid-hold: lost, no silent reconnect; a new owner works afte
   } finally {
     server.stop();
   }
+});
+
+/** A loopback TCP proxy to the server whose connections can be cut at once. */
+async function cuttableProxy(target: string): Promise<{ url: string; cut: () => void; close: () => Promise<void> }> {
+  const to = new URL(target);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(to.port), to.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    url: `postgres://${to.username}@127.0.0.1:${port}${to.pathname}`,
+    cut: () => {
+      for (const s of sockets) s.resetAndDestroy();
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+test("network cut: 'lost' and LockLostError, and the server frees the locks for others", async () => {
+  const proxy = await cuttableProxy(url);
+  try {
+    const locks = await PgLocksFile.connect(proxy.url, { space: 'cut' });
+    const lost = new Promise<LockLostError>((resolve) => locks.once('lost', resolve));
+    await locks.acquire([0, 10], { write: true });
+    const other = await PgLocksFile.connect(url, { space: 'cut' });
+    expect(await other.acquire(3, { timeout: 0 })).toBe(false);
+    proxy.cut();
+    expect((await lost).code).toBe('ERR_LOCK_LOST');
+    await expectAllLost(locks);
+    // The server sees the reset connection and ends the backend, which drops its locks.
+    expect(await other.acquire(3, { write: true, timeout: 10_000 })).toBe(true);
+    await Promise.all([locks.close(), other.close()]);
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('after close() no session is left: the process exits on its own', async () => {
+  const child = spawnNode(fixture('pg-exit'), [url]);
+  await child.takeLine((l) => l === 'closed');
+  expect(await child.waitExit(10_000)).toEqual({ code: 0, signal: null });
 });
 
 describe.each(['file', 'manager'] as const)('counter row under a write lock (%s)', (mode) => {

@@ -9,33 +9,22 @@ import { PG_URL_ENV } from '../helpers/pg-server';
 
 const url = process.env[PG_URL_ENV] as string;
 
-/** README: write lock on index `i` of space `s` (read lock: see readLockSql). */
-function writeLockSql(space: string, i: number): string {
+/**
+ * README: a write (or read) lock on index `i` of space `s`: the gated intention keys of the
+ * 13 ancestor blocks, top down, then the index's own key.
+ */
+function lockSql(space: string, i: number, write: boolean): string {
+  const shared = write ? '' : '_shared';
   return `DO $$
 DECLARE s text := '${space}'; i bigint := ${i}; k text;
 BEGIN
   FOR l IN REVERSE 13..1 LOOP
     k := format('locksfile/%s/%s/%s/', s, l, i / power(16, l)::bigint);
-    PERFORM pg_advisory_lock(hashtextextended(k || 'g', 0));
-    PERFORM pg_advisory_lock_shared(hashtextextended(k || 'w', 0));
-    PERFORM pg_advisory_unlock(hashtextextended(k || 'g', 0));
+    PERFORM pg_advisory_lock${shared}(hashtextextended(k || 'g', 0));
+    PERFORM pg_advisory_lock_shared(hashtextextended(k || '${write ? 'w' : 'r'}', 0));
+    PERFORM pg_advisory_unlock${shared}(hashtextextended(k || 'g', 0));
   END LOOP;
-  PERFORM pg_advisory_lock(hashtextextended(format('locksfile/%s/0/%s/g', s, i), 0));
-END $$;`;
-}
-
-/** README: read lock on index `i` of space `s`. */
-function readLockSql(space: string, i: number): string {
-  return `DO $$
-DECLARE s text := '${space}'; i bigint := ${i}; k text;
-BEGIN
-  FOR l IN REVERSE 13..1 LOOP
-    k := format('locksfile/%s/%s/%s/', s, l, i / power(16, l)::bigint);
-    PERFORM pg_advisory_lock_shared(hashtextextended(k || 'g', 0));
-    PERFORM pg_advisory_lock_shared(hashtextextended(k || 'r', 0));
-    PERFORM pg_advisory_unlock_shared(hashtextextended(k || 'g', 0));
-  END LOOP;
-  PERFORM pg_advisory_lock_shared(hashtextextended(format('locksfile/%s/0/%s/g', s, i), 0));
+  PERFORM pg_advisory_lock${shared}(hashtextextended(format('locksfile/%s/0/%s/g', s, i), 0));
 END $$;`;
 }
 
@@ -62,7 +51,7 @@ test('psql write lock on index i excludes PgLocksFile, and PgLocksFile excludes 
   const psql = new Psql();
   const [pid] = await psql.run('SELECT pg_backend_pid();');
   const locks = await PgLocksFile.connect(url, { space: 'interop' });
-  await psql.run(writeLockSql('interop', 424_242));
+  await psql.run(lockSql('interop', 424_242, true));
   expect(await locks.acquire([0, 1_000_000], { timeout: 0 })).toBe(false);
   expect(await locks.acquire([424_200, 100], { timeout: 0 })).toBe(false);
   expect((await locks.probe(424_242))?.pid).toBe(Number(pid));
@@ -72,13 +61,13 @@ test('psql write lock on index i excludes PgLocksFile, and PgLocksFile excludes 
 
   // The other way: our write lock makes psql wait (lock_timeout turns the wait into an error).
   await psql.run("SET lock_timeout = '200ms';");
-  await psql.run(readLockSql('interop', 77));
+  await psql.run(lockSql('interop', 77, false));
   await new Promise((resolve) => setTimeout(resolve, 100));
   expect(psql.child.stderr).toMatch(/lock timeout/);
   await psql.run('SELECT pg_advisory_unlock_all();');
   await locks.release([0, 100]);
   await locks.acquire([0, 1_000_000]);
-  await psql.run(readLockSql('interop', 78));
+  await psql.run(lockSql('interop', 78, false));
   expect(await locks.acquire(78, { write: true, timeout: 0 })).toBe(false);
   expect(await locks.acquire(78, { timeout: 0 })).toBe(true);
   await locks.close();

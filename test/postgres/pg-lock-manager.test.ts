@@ -3,6 +3,7 @@
  * modes, ifAvailable, query() across clients, signal cancelling the server-side wait,
  * steal, and FIFO grants in the server's queue order.
  */
+import { getEventListeners } from 'node:events';
 import { Client } from 'pg';
 import { PgLockManager } from 'locksfile/postgres';
 import { LockClosedError, LockLostError } from 'locksfile';
@@ -26,6 +27,20 @@ function latch(): { promise: Promise<void>; open: () => void } {
   let open!: () => void;
   const promise = new Promise<void>((resolve) => (open = resolve));
   return { promise, open };
+}
+
+/**
+ * Starts `m.request(name, callback)` whose callback holds the lock until `until` settles;
+ * resolves once the callback runs (the lock is held), with the request's promise.
+ */
+async function hold<T>(m: PgLockManager, name: string, until: Promise<T>): Promise<{ done: Promise<T> }> {
+  const entered = latch();
+  const done = m.request(name, () => {
+    entered.open();
+    return until;
+  });
+  await Promise.race([entered.promise, done]);
+  return { done };
 }
 
 /** Waits until `query()` of `m` shows `n` pending requests. */
@@ -71,12 +86,14 @@ test('argument errors are the W3C ones', async () => {
 test('exclusive excludes across clients, shared admits shared; query() lists both clients', async () => {
   const [a, b] = (await managers(2)) as [PgLockManager, PgLockManager];
   const release = latch();
+  const entered = latch();
   const held = a.request('res', async (lock) => {
     expect(lock).toEqual({ name: 'res', mode: 'exclusive' });
+    entered.open();
     await release.promise;
     return 'a done';
   });
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await entered.promise;
   expect(await b.request('res', { ifAvailable: true }, (lock) => lock)).toBeNull();
   const waiting = b.request('res', { mode: 'shared' }, (lock) => lock?.mode);
   await pendingCount(a, 1);
@@ -94,6 +111,26 @@ test('exclusive excludes across clients, shared admits shared; query() lists bot
   });
   await Promise.all([s1, s2]);
   expect(await a.query()).toEqual({ held: [], pending: [] });
+});
+
+test('a callback that throws: the request rejects with its error, after the lock was released', async () => {
+  const [a, b] = (await managers(2)) as [PgLockManager, PgLockManager];
+  const boom = new Error('boom');
+  await expect(
+    a.request('t', () => {
+      throw boom;
+    }),
+  ).rejects.toBe(boom);
+  expect(await b.request('t', { ifAvailable: true }, (lock) => lock?.name)).toBe('t');
+  await expect(a.request('t', () => Promise.reject(boom))).rejects.toBe(boom);
+  expect(await b.request('t', { ifAvailable: true }, (lock) => lock?.name)).toBe('t');
+});
+
+test('a signal that never aborts keeps no listener after the request', async () => {
+  const [m] = (await managers(1)) as [PgLockManager];
+  const ac = new AbortController();
+  for (let i = 0; i < 3; i++) expect(await m.request('listen', { signal: ac.signal }, () => i)).toBe(i);
+  expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
 });
 
 test('two requests of one manager exclude each other', async () => {
@@ -115,8 +152,7 @@ test('two requests of one manager exclude each other', async () => {
 test('signal cancels the server-side wait: the request leaves the queue and nothing is held', async () => {
   const [a, b] = (await managers(2)) as [PgLockManager, PgLockManager];
   const release = latch();
-  const held = a.request('sig', () => release.promise);
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  const { done: held } = await hold(a, 'sig', release.promise);
   const ac = new AbortController();
   let ran = false;
   const waiting = b.request('sig', { signal: ac.signal }, () => {
@@ -133,12 +169,39 @@ test('signal cancels the server-side wait: the request leaves the queue and noth
   expect(await a.query()).toEqual({ held: [], pending: [] });
 });
 
+test('an abort racing the grant: the callback runs and the lock is released, or nothing is held', async () => {
+  const [a, b] = (await managers(2)) as [PgLockManager, PgLockManager];
+  for (let round = 0; round < 30; round++) {
+    const release = latch();
+    const { done: held } = await hold(a, 'race', release.promise);
+    const ac = new AbortController();
+    let ran = false;
+    const waiting = b.request('race', { signal: ac.signal }, () => {
+      ran = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5 + (round % 7)));
+    release.open();
+    await new Promise((resolve) => setTimeout(resolve, round % 3));
+    ac.abort(new Error('late'));
+    await held;
+    const outcome = await waiting.then(
+      () => 'granted',
+      (err: Error) => err.message,
+    );
+    expect(outcome).toBe(ran ? 'granted' : 'late');
+    expect(await a.query()).toEqual({ held: [], pending: [] });
+    const { rows } = await admin.query(
+      "SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND a.application_name LIKE 'locksfile-lm:client-%'",
+    );
+    expect(rows[0]?.n).toBe(0);
+  }
+});
+
 test('waiters are granted in the order they queued (FIFO)', async () => {
   const ms = await managers(5);
   const [holder, ...waiters] = ms as [PgLockManager, ...PgLockManager[]];
   const release = latch();
-  const held = holder.request('fifo', () => release.promise);
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  const { done: held } = await hold(holder, 'fifo', release.promise);
   const order: number[] = [];
   const requests: Array<Promise<void>> = [];
   for (const [i, w] of waiters.entries()) {
@@ -161,8 +224,7 @@ test('steal terminates the holder session: its manager reports lost, the thief r
   const [victim, thief] = (await managers(2)) as [PgLockManager, PgLockManager];
   const lost: LockLostError[] = [];
   victim.on('lost', (err: LockLostError) => lost.push(err));
-  const held = victim.request('prize', () => new Promise(() => undefined)).catch((err: unknown) => err);
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  const held = (await hold(victim, 'prize', new Promise(() => undefined))).done.catch((err: unknown) => err);
   expect(await thief.request('prize', { steal: true }, (lock) => lock?.name)).toBe('prize');
   expect(await held).toBeInstanceOf(LockLostError);
   expect(lost).toHaveLength(1);
@@ -173,8 +235,7 @@ test('steal terminates the holder session: its manager reports lost, the thief r
 test('close() rejects requests in flight with LockClosedError and later calls too', async () => {
   const [a, b] = (await managers(2)) as [PgLockManager, PgLockManager];
   const release = latch();
-  const held = a.request('c', () => release.promise);
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  const { done: held } = await hold(a, 'c', release.promise);
   const waiting = b.request('c', () => 1).catch((err: unknown) => err);
   await pendingCount(a, 1);
   await b.close();
