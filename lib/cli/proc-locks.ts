@@ -10,6 +10,7 @@
  * @packageDocumentation
  */
 import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
 
 /** Device and inode of a file, as `fs.statSync` gives them. */
 export interface FileKey {
@@ -183,9 +184,28 @@ export function fcntlWaiters(file: FileKey): FcntlWaiter[] {
  * shown as spaces), or null when unreadable or a kernel thread.
  */
 export function commandOf(pid: number): string | null {
+  return argvOf(pid)?.join(' ').replace(/\s+/g, ' ') ?? null;
+}
+
+/** The process's arguments, or null when unreadable or a kernel thread. */
+export function argvOf(pid: number): string[] | null {
   const text = readText(`/proc/${pid}/cmdline`);
   if (text === null || text.length === 0) return null;
-  return text.replace(/\0$/, '').split('\0').join(' ').replace(/\s+/g, ' ');
+  return text.replace(/\0$/, '').split('\0');
+}
+
+/**
+ * Whether the process runs the script `script` (an absolute, symlink-free path) as its first
+ * argument (`node SCRIPT ...`), its relative path resolved against the process's own cwd.
+ */
+export function runsScript(pid: number, script: string): boolean {
+  const arg = argvOf(pid)?.[1];
+  if (arg === undefined) return false;
+  try {
+    return fs.realpathSync(nodePath.resolve(fs.readlinkSync(`/proc/${pid}/cwd`), arg)) === script;
+  } catch {
+    return false;
+  }
 }
 
 /** `pid 123 (python3 -u hold.py)`, or `pid 123` when its command line is unreadable. */

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { pathError } from '../errors/path-error';
 import { formatTable } from './table';
-import { commandOf, fcntlWaiters, fdHolders, type FcntlWaiter, type FileKey, kernelLocks, type KernelLock, procKey, sameLock, startedAt } from './proc-locks';
+import { commandOf, runsScript, fcntlWaiters, fdHolders, type FcntlWaiter, type FileKey, kernelLocks, type KernelLock, procKey, sameLock, startedAt } from './proc-locks';
 
 /** A process taking part in a lock, as far as `/proc` shows it. */
 export interface StatusProcess {
@@ -53,15 +53,18 @@ function processOf(pid: number, fd: number | null, tid: number | null): StatusPr
   return { pid, fd, tid, command: commandOf(pid), startedAt: startedAt(pid)?.toISOString() ?? null };
 }
 
-/** Whether `command` runs this very CLI (it then waits from its start). */
-function isLocksfileCli(command: string | null): boolean {
-  const script = command?.split(' ')[1];
-  if (script === undefined) return false;
-  return nodePath.basename(script) === 'locksfile' || nodePath.resolve(script) === nodePath.resolve(process.argv[1] ?? '');
+/** This very command's script, symlinks resolved (`.bin/locksfile` is a link to it). */
+function ownScript(): string {
+  try {
+    return fs.realpathSync(process.argv[1] ?? '');
+  } catch {
+    return '';
+  }
 }
 
-function entry(lock: KernelLock, processes: StatusProcess[]): StatusEntry {
-  const cli = lock.blocked ? processes.find((p) => isLocksfileCli(p.command)) : undefined;
+function entry(lock: KernelLock, processes: StatusProcess[], script: string): StatusEntry {
+  // A waiting locksfile command (the same script as this one) waits from its start.
+  const cli = lock.blocked ? processes.find((p) => runsScript(p.pid, script)) : undefined;
   return {
     state: lock.blocked ? 'waiting' : 'held',
     start: lock.start,
@@ -89,21 +92,22 @@ export function collectStatus(path: string): StatusReport {
   const locks = kernelLocks(key);
   const owners = fdHolders(key);
   const waiters: FcntlWaiter[] = fcntlWaiters(key);
+  const script = ownScript();
   const entries = locks.map((lock) => {
     if (!lock.blocked) {
       const fds = owners.filter((o) => sameLock(o.lock, lock) && (lock.pid === null || o.pid === lock.pid));
       const processes = fds.length > 0 ? fds.map((o) => processOf(o.pid, o.fd, null)) : lock.pid !== null ? [processOf(lock.pid, null, null)] : [];
       if (processes.length === 0) notes.push(`the owner of the held ${describeLock(lock)} is not visible (another user's process? run as root)`);
-      return entry(lock, processes);
+      return entry(lock, processes, script);
     }
     const at = waiters.findIndex((w) => w.type === lock.type && (lock.pid === null || w.pid === lock.pid) && (w.request === null || (w.request.write === lock.write && w.request.start === lock.start && w.request.end === lock.end)));
     if (at >= 0) {
       const [w] = waiters.splice(at, 1) as [FcntlWaiter];
-      return entry(lock, [processOf(w.pid, w.fd, w.tid)]);
+      return entry(lock, [processOf(w.pid, w.fd, w.tid)], script);
     }
-    if (lock.pid !== null) return entry(lock, [processOf(lock.pid, null, null)]);
+    if (lock.pid !== null) return entry(lock, [processOf(lock.pid, null, null)], script);
     notes.push(`the process behind the waiting ${describeLock(lock)} is not visible (its thread could not be inspected: another user's process? run as root)`);
-    return entry(lock, []);
+    return entry(lock, [], script);
   });
   notes.push('the kernel records no time for grants or waits: "since" is known only for waiting locksfile commands (their start)');
   entries.sort((a, b) => a.start - b.start || (a.state === b.state ? 0 : a.state === 'held' ? -1 : 1));
