@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { pathError } from '../errors/path-error';
 import { formatTable } from './table';
-import { commandOf, runsScript, fcntlWaiters, fdHolders, type FcntlWaiter, type FileKey, kernelLocks, type KernelLock, procKey, sameLock, startedAt } from './proc-locks';
+import { commandOf, runsScript, fcntlWaiters, fdHolders, type FcntlWaiter, type FdLock, type FileKey, kernelLocks, type KernelLock, procKey, sameLock, startedAt } from './proc-locks';
 
 /** A process taking part in a lock, as far as `/proc` shows it. */
 export interface StatusProcess {
@@ -80,6 +80,19 @@ function describeLock(lock: KernelLock): string {
   return `${lock.type} ${lock.write ? 'write' : 'read'} lock on ${lock.start}..${lock.end === null ? 'EOF' : lock.end - 1}`;
 }
 
+/**
+ * The descriptors that own a granted lock. Identical locks of several owners (say two shared
+ * locks on one range) each get one descriptor when there are as many descriptors as locks;
+ * with more descriptors than locks some descriptions are shared by several processes (a
+ * fork), which fdinfo cannot tell apart, so each such lock lists them all.
+ */
+function ownersOf(lock: KernelLock, locks: readonly KernelLock[], owners: readonly FdLock[]): FdLock[] {
+  const fds = owners.filter((o) => sameLock(o.lock, lock) && (lock.pid === null || o.pid === lock.pid));
+  const twins = locks.filter((l) => !l.blocked && sameLock(l, lock) && l.pid === lock.pid);
+  if (twins.length === 1 || fds.length !== twins.length) return fds;
+  return [fds[twins.indexOf(lock)] as FdLock];
+}
+
 /** Collects the report for the lock file at `path`; throws `LockPathError` when it cannot be stat'ed. */
 export function collectStatus(path: string): StatusReport {
   let key: FileKey;
@@ -95,7 +108,7 @@ export function collectStatus(path: string): StatusReport {
   const script = ownScript();
   const entries = locks.map((lock) => {
     if (!lock.blocked) {
-      const fds = owners.filter((o) => sameLock(o.lock, lock) && (lock.pid === null || o.pid === lock.pid));
+      const fds = ownersOf(lock, locks, owners);
       const processes = fds.length > 0 ? fds.map((o) => processOf(o.pid, o.fd, null)) : lock.pid !== null ? [processOf(lock.pid, null, null)] : [];
       if (processes.length === 0) notes.push(`the owner of the held ${describeLock(lock)} is not visible (another user's process? run as root)`);
       return entry(lock, processes, script);

@@ -86,3 +86,17 @@ test('a lock file that does not exist is exit 66; a file without locks says so',
   expect(quiet).toMatchObject({ code: 0 });
   expect(quiet.stdout[1]).toBe('no locks');
 });
+
+test('two identical shared OFD locks are listed once each, each with its own holder', async () => {
+  const file = path.join(scratch(), 'shared.lock');
+  const a = startCli(['-s', file, '-c', 'echo a; read line']);
+  const b = startCli(['-s', file, '-c', 'echo b; read line']);
+  expect(await a.takeLine()).toBe('a');
+  expect(await b.takeLine()).toBe('b');
+  const report = await statusWhen(file, (locks) => locks.length === 2);
+  expect(report.locks.map((e) => [e.state, e.start, e.mode, e.type])).toEqual([
+    ['held', 0, 'shared', 'ofd'],
+    ['held', 0, 'shared', 'ofd'],
+  ]);
+  expect(report.locks.flatMap((e) => e.processes.map((p) => p.pid)).sort()).toEqual([a.pid, b.pid].sort());
+});
