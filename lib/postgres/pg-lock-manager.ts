@@ -47,6 +47,13 @@ function notSupported(message: string): DOMException {
   return new DOMException(message, 'NotSupportedError');
 }
 
+/** `'lost'`: emitted once when a session of this owner died (the `LockLostError` every later call rejects with). */
+export interface PgLockManager {
+  on(event: 'lost', listener: (error: LockLostError) => void): this;
+  once(event: 'lost', listener: (error: LockLostError) => void): this;
+  off(event: 'lost', listener: (error: LockLostError) => void): this;
+}
+
 /** The Web Locks `LockManager` on PostgreSQL. See the module documentation. */
 export class PgLockManager extends EventEmitter implements LockManagerLike {
   /** The id this manager reports in `query()` entries. */
@@ -226,6 +233,11 @@ export class PgLockManager extends EventEmitter implements LockManagerLike {
 
   async #checkout(): Promise<Session> {
     const session = this.#idle.pop() ?? (await Session.open(this.#state.config, this.#state.markLost));
+    if (this.#state.closed || this.#state.lost !== undefined) {
+      // Closed or lost while connecting: nobody else would end this session.
+      await session.close();
+      this.#state.assertUsable();
+    }
     this.#busy.add(session);
     return session;
   }

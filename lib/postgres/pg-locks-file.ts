@@ -99,6 +99,13 @@ interface ReleaseJob {
   readonly done: (error?: Error) => void;
 }
 
+/** `'lost'`: emitted once when a session of this owner died (the `LockLostError` every later call rejects with). */
+export interface PgLocksFile {
+  on(event: 'lost', listener: (error: LockLostError) => void): this;
+  once(event: 'lost', listener: (error: LockLostError) => void): this;
+  off(event: 'lost', listener: (error: LockLostError) => void): this;
+}
+
 /** Async indexed read/write locks on a PostgreSQL server. See the module documentation. */
 export class PgLocksFile extends EventEmitter {
   /** The lock space. */

@@ -156,7 +156,7 @@ test("network cut: 'lost' and LockLostError, and the server frees the locks for 
 
 test('after close() no session is left: the process exits on its own', async () => {
   const child = spawnNode(fixture('pg-exit'), [url]);
-  await child.takeLine((l) => l === 'closed');
+  expect(await child.takeLine((l) => l.startsWith('closed'))).toBe('closed ERR_LOCK_CLOSED');
   expect(await child.waitExit(10_000)).toEqual({ code: 0, signal: null });
 });
 

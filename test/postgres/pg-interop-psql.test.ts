@@ -33,6 +33,13 @@ class Psql {
   readonly child = new LineChild('psql', ['-X', '-q', '-A', '-t', url]);
   #n = 0;
 
+  /** Waits (10 s at most) until psql reported an error matching `pattern` on stderr. */
+  async failedWith(pattern: RegExp): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!pattern.test(this.child.stderr) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(this.child.stderr).toMatch(pattern);
+  }
+
   async run(sql: string, timeoutMs = 10_000): Promise<string[]> {
     const mark = `done-${++this.#n}`;
     this.child.send(`${sql.replace(/\n/g, ' ')}\nSELECT '${mark}';`);
@@ -62,8 +69,7 @@ test('psql write lock on index i excludes PgLocksFile, and PgLocksFile excludes 
   // The other way: our write lock makes psql wait (lock_timeout turns the wait into an error).
   await psql.run("SET lock_timeout = '200ms';");
   await psql.run(lockSql('interop', 77, false));
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  expect(psql.child.stderr).toMatch(/lock timeout/);
+  await psql.failedWith(/canceling statement due to lock timeout/);
   await psql.run('SELECT pg_advisory_unlock_all();');
   await locks.release([0, 100]);
   await locks.acquire([0, 1_000_000]);
@@ -89,8 +95,7 @@ test("psql pg_advisory_lock(hashtextextended('locksfile-lm/<namespace>/<name>', 
   await manager.request('nightly report', async () => {
     await psql.run("SET lock_timeout = '200ms';");
     await psql.run("SELECT pg_advisory_lock(hashtextextended('locksfile-lm/interop/nightly report', 0));");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(psql.child.stderr).toMatch(/lock timeout/);
+    await psql.failedWith(/canceling statement due to lock timeout/);
   });
   await manager.close();
   psql.child.endInput();

@@ -6,7 +6,7 @@
 import { getEventListeners } from 'node:events';
 import { Client } from 'pg';
 import { PgLockManager } from 'locksfile/postgres';
-import { LockClosedError, LockLostError } from 'locksfile';
+import { InvalidArgumentError, LockClosedError, LockLostError, LockSystemError } from 'locksfile';
 import { PG_URL_ENV } from '../helpers/pg-server';
 
 const url = process.env[PG_URL_ENV] as string;
@@ -131,6 +131,14 @@ test('a signal that never aborts keeps no listener after the request', async () 
   const ac = new AbortController();
   for (let i = 0; i < 3; i++) expect(await m.request('listen', { signal: ac.signal }, () => i)).toBe(i);
   expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+});
+
+test('connect: a pg client config works; bad options and an unreachable server reject typed', async () => {
+  await using m = await PgLockManager.connect({ connectionString: url }, { namespace: `cfg-${process.pid}` });
+  expect(await m.request('a', (lock) => lock?.mode)).toBe('exclusive');
+  await expect(PgLockManager.connect(url, { namespace: 7 as unknown as string })).rejects.toBeInstanceOf(InvalidArgumentError);
+  await expect(PgLockManager.connect(url, { onLost: 'no' as unknown as () => void })).rejects.toBeInstanceOf(InvalidArgumentError);
+  await expect(PgLockManager.connect('postgres://postgres@127.0.0.1:1/postgres')).rejects.toBeInstanceOf(LockSystemError);
 });
 
 test('two requests of one manager exclude each other', async () => {

@@ -150,6 +150,16 @@ describe('handles, probe, errors', () => {
     await expect(a.release([0, 0])).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(PgLocksFile.connect(url, { space: 5 as unknown as string })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(PgLocksFile.connect(42 as unknown as string)).rejects.toBeInstanceOf(InvalidArgumentError);
+    let ref: PgLocksFile | undefined;
+    {
+      await using scoped = await PgLocksFile.connect({ connectionString: url }, { space: a.space });
+      await scoped.acquire(0, { write: true });
+      expect((await a.probe(0))?.pid).toBe(scoped.pid);
+      ref = scoped;
+    }
+    // `await using` closed it: the session ended and the lock went with it.
+    expect(ref.closed).toBe(true);
+    expect(await a.acquire(0, { write: true, timeout: 10_000 })).toBe(true);
     await a.close();
     await expect(a.acquire(0)).rejects.toBeInstanceOf(LockClosedError);
     expect(() => a.held()).toThrow(LockClosedError);
