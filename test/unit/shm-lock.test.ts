@@ -157,7 +157,7 @@ describe('acquire and release', () => {
   test('timeouts: false and 0 try once, a number waits that long', async () => {
     const holder = make();
     const lock = make();
-    expect(holder.acquireSync()).toBe(true);
+    expect(holder.acquireSync(5000)).toBe(true);
     expect(await lock.acquire(false)).toBe(false);
     expect(await lock.acquire(0)).toBe(false);
     expect(lock.acquireSync(false)).toBe(false);
@@ -188,7 +188,7 @@ describe('acquire and release', () => {
   test('concurrent acquires of one instance both succeed, counted', async () => {
     const holder = make();
     const lock = make();
-    holder.acquireSync();
+    holder.acquireSync(5000);
     const both = Promise.all([lock.acquire(), lock.acquire(2000)]);
     await new Promise((r) => setTimeout(r, 30));
     holder.release();
@@ -236,7 +236,7 @@ describe('handles', () => {
     ).rejects.toThrow('boom');
     expect(lock.acquired).toBe(false);
     const holder = make();
-    holder.acquireSync();
+    holder.acquireSync(5000);
     expect(await lock.withLock((acquired) => acquired, { timeout: false })).toBe(false);
     holder.release();
     await expect(lock.withLock('nope' as never)).rejects.toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', argument: 'fn' }));
@@ -265,7 +265,7 @@ describe('exit event', () => {
     const holder = make();
     const lock = make({ exitEvent: event });
     expect(lock.getExitEvent()).toBe(event);
-    holder.acquireSync();
+    holder.acquireSync(5000);
     const waiting = lock.acquire();
     await new Promise((r) => setTimeout(r, 50));
     const t0 = performance.now();
@@ -286,7 +286,7 @@ describe('exit event', () => {
     const controller = new AbortController();
     const holder = make();
     const lock = make({ exitEvent: controller.signal });
-    holder.acquireSync();
+    holder.acquireSync(5000);
     const waiting = lock.acquire();
     controller.abort();
     expect(await waiting).toBe(false);
