@@ -86,7 +86,7 @@ describe('LocksFile: a timeout of 200 ms against another process\'s write lock',
 
   test('acquire resolves false within the window, after really waiting in the kernel', async () => {
     const pending = timed(() => lf.acquire(0, { write: true, timeout: T }));
-    await untilBlocked(lockPath, (w) => w.kind === 'OFDLCK' && w.start === 0);
+    await untilBlocked(lockPath, (w) => w.kind === 'OFDLCK' && w.start === 0 && w.write);
     const r = await pending;
     expect(r.value).toBe(false);
     expectWithinWindow(r.ms);
