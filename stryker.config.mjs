@@ -1,0 +1,38 @@
+/**
+ * Mutation testing (`npm run mutate`, not part of CI): StrykerJS changes one operator,
+ * condition or literal at a time in the modules below and runs the unit tests that cover it;
+ * a mutant that no test notices "survives" and points at a missing assertion.
+ *
+ * The tests import the library as `locksfile`, i.e. the compiled `dist/`, so Stryker builds
+ * its sandbox with tsc after instrumenting (`buildCommand`) and the tests run against the
+ * instrumented build. Only the fast unit tests of these modules run (`jest.config` below),
+ * one mutant at a time (2 shared cores). Budget: see "Mutation testing" in the README.
+ */
+export default {
+  packageManager: 'npm',
+  testRunner: 'jest',
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.json',
+  buildCommand: 'npx tsc -p tsconfig.json',
+  mutate: ['lib/args/spec.ts', 'lib/ranges/interval-set.ts'],
+  coverageAnalysis: 'perTest',
+  concurrency: 1,
+  timeoutMS: 10000,
+  ignorePatterns: ['dist', 'test/.build', 'bench/results', 'reports', '.git'],
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/index.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  jest: {
+    projectType: 'custom',
+    enableFindRelatedTests: false,
+    config: {
+      testEnvironment: 'node',
+      rootDir: '.',
+      roots: ['<rootDir>/test/unit'],
+      testMatch: ['<rootDir>/test/unit/spec.test.ts', '<rootDir>/test/unit/interval-set.test.ts'],
+      transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: { target: 'ES2022', module: 'commonjs' } }] },
+      moduleNameMapper: { '^locksfile$': '<rootDir>/dist/index.js' },
+      testTimeout: 60000,
+    },
+  },
+};
