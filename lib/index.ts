@@ -31,3 +31,5 @@ export { ShmLock } from './shm-lock/shm-lock';
 export type { ShmLockHandle } from './shm-lock/shm-lock';
 export type { ExitHandlerOptions, ShmLockOptions, ShmTimeout } from './shm-lock/options';
 export { ExitEvent } from './process-hooks/exit-event';
+export { waiterPool } from './wait/pool';
+export type { WaiterPoolView } from './wait/pool';

@@ -13,7 +13,7 @@
  * @packageDocumentation
  */
 import { DeadlockError, LockSystemError } from '../errors/errors';
-import { ERRNO, errnoName, errnoNumber, getLibc } from './libc';
+import { ERRNO, errnoName, getLibc } from './libc';
 
 /** Which kernel lock family a file uses. */
 export type Backend = 'ofd' | 'posix';
@@ -69,13 +69,6 @@ export function errnoError(syscall: string, errno: number): Error {
   return new LockSystemError(syscall, errnoName(errno), messages[errno] ?? 'system call failed');
 }
 
-/** Inverse of {@link errnoError}: the errno number behind a typed kernel error (EINVAL if none). */
-export function errnoOfError(err: unknown): number {
-  if (err instanceof DeadlockError) return ERRNO.EDEADLK;
-  if (err instanceof LockSystemError) return errnoNumber(err.errno) ?? ERRNO.EINVAL;
-  return ERRNO.EINVAL;
-}
-
 /**
  * Non-blocking set: places `type` on bytes `[start, start + count)` of `fd` for the owner the
  * backend implies (`count = 0`: to the end of the file). Returns false when another owner's
@@ -89,20 +82,15 @@ export function setLock(fd: number, backend: Backend, type: LockType, start: num
   throw errnoError('fcntl(F_SETLK)', errno);
 }
 
-/** Outcome of one blocking `F_SETLKW` call: granted, or interrupted by a signal. */
-export type WaitResult = 'granted' | 'interrupted';
-
 /**
- * Blocking set (`F_OFD_SETLKW` / `F_SETLKW`): returns when granted or when a signal
- * without `SA_RESTART` interrupts the wait (see `interrupt.ts`). Throws a typed error for
- * anything else (EDEADLK becomes {@link DeadlockError}).
+ * Blocking set (`F_OFD_SETLKW` / `F_SETLKW`): returns 0 when granted, otherwise the errno
+ * (`EINTR` when a signal without `SA_RESTART` interrupted the wait, see `interrupt.ts`).
+ * It returns the errno rather than throwing so that a waiter thread can hand it across the
+ * thread boundary; {@link errnoError} builds the public error.
  */
-export function waitLock(fd: number, backend: Backend, type: LockType, start: number, count: number): WaitResult {
+export function waitLock(fd: number, backend: Backend, type: LockType, start: number, count: number): number {
   const libc = getLibc();
-  if (libc.fcntl(fd, COMMANDS[backend].wait, fill(TYPE_CODE[type], start, count)) === 0) return 'granted';
-  const errno = libc.errno();
-  if (errno === ERRNO.EINTR) return 'interrupted';
-  throw errnoError('fcntl(F_SETLKW)', errno);
+  return libc.fcntl(fd, COMMANDS[backend].wait, fill(TYPE_CODE[type], start, count)) === 0 ? 0 : libc.errno();
 }
 
 /** A lock of another owner, as `F_GETLK` reports it. `count` is `Infinity` for "to end of file". */

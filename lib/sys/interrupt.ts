@@ -8,11 +8,12 @@
  * `F_SETLKW` makes the call return `EINTR`.
  *
  * Two ways deliver it, both to one thread only:
- * - a per-thread POSIX timer (`SIGEV_THREAD_ID`) armed around every blocking call, firing
- *   first at the caller's deadline and then every {@link TICK_MS}: timeouts need no helper
- *   thread, and a thread that must stop (worker termination, `process.exit`) is never stuck
- *   in the kernel longer than one tick, even when a signal landed just before the call
- *   entered the kernel (the classic lost-wakeup race);
+ * - a POSIX timer (`SIGEV_THREAD_ID`) that exists only for the duration of one blocking
+ *   wait, firing first at the caller's deadline and then every {@link TICK_MS}: timeouts need
+ *   no helper thread, and a thread that must stop (worker termination, `process.exit`) is
+ *   never stuck in the kernel longer than one tick, even when a signal landed just before the
+ *   call entered the kernel (the classic lost-wakeup race). Deleting it when the wait ends
+ *   means no thread, however it ends, leaves a kernel timer behind;
  * - `tgkill` from another thread, for an immediate cancel.
  *
  * The signal is chosen from SIGRTMAX downwards: the first whose handler is already ours
@@ -23,7 +24,7 @@
  */
 import { UnsupportedPlatformError } from '../errors/errors';
 import { errnoError, type Backend, type LockType, waitLock } from './fcntl';
-import { getLibc } from './libc';
+import { ERRNO, getLibc } from './libc';
 
 /** Period of the safety tick while a thread is blocked in the kernel, in ms. */
 export const TICK_MS = 50;
@@ -34,39 +35,59 @@ const SIG_UNBLOCK = 1;
 const SIGEV_THREAD_ID = 4;
 const CLOCK_MONOTONIC = 1;
 
+/** The system calls a wait makes that can fail. */
+export type WaitSyscall = 'fcntl(F_SETLKW)' | 'timer_create' | 'timer_settime' | 'sigaction' | 'pthread_sigmask';
+
+/**
+ * A failed system call of a wait, as the kernel reported it. Kept as data (not an error
+ * object) so that a waiter thread can pass it to the thread that asked; `errnoError` turns
+ * it into the public error on that side.
+ */
+export interface WaitFailure {
+  readonly syscall: WaitSyscall;
+  readonly errno: number;
+}
+
 let signo: number | undefined;
 
-/** The interrupt signal, claimed (handler installed) on first use; process-wide. */
-export function interruptSignal(): number {
-  if (signo !== undefined) return signo;
+/**
+ * Claims the interrupt signal (installs its handler) on first use and unblocks it for the
+ * calling thread; returns its number, or the failed call. The handler is process-wide.
+ */
+export function claimInterruptSignal(): number | WaitFailure {
   const libc = getLibc();
-  const old = new Uint8Array(SIGACTION_SIZE);
-  const handlerOf = (sig: number): bigint => {
-    if (libc.sigaction(sig, null, old) !== 0) throw errnoError('sigaction', libc.errno());
-    return new DataView(old.buffer).getBigUint64(0, true);
-  };
-  let free: number | undefined;
-  for (let sig = libc.sigrtmax; sig >= libc.sigrtmin; sig--) {
-    const handler = handlerOf(sig);
-    if (handler === libc.noopHandler) {
-      signo = sig;
-      break;
-    }
-    if (handler === 0n && free === undefined) free = sig;
-  }
   if (signo === undefined) {
-    if (free === undefined) throw new UnsupportedPlatformError('no free real-time signal to interrupt lock waits');
-    const act = new Uint8Array(SIGACTION_SIZE);
-    const view = new DataView(act.buffer);
-    view.setBigUint64(0, libc.noopHandler, true);
-    view.setInt32(136, 0, true); // sa_flags: no SA_RESTART, so F_SETLKW returns EINTR
-    if (libc.sigaction(free, act, null) !== 0) throw errnoError('sigaction', libc.errno());
-    signo = free;
+    const old = new Uint8Array(SIGACTION_SIZE);
+    let free: number | undefined;
+    let ours: number | undefined;
+    for (let sig = libc.sigrtmax; sig >= libc.sigrtmin && ours === undefined; sig--) {
+      if (libc.sigaction(sig, null, old) !== 0) return { syscall: 'sigaction', errno: libc.errno() };
+      const handler = new DataView(old.buffer).getBigUint64(0, true);
+      if (handler === libc.noopHandler) ours = sig;
+      else if (handler === 0n && free === undefined) free = sig;
+    }
+    if (ours === undefined) {
+      if (free === undefined) throw new UnsupportedPlatformError('no free real-time signal to interrupt lock waits');
+      const act = new Uint8Array(SIGACTION_SIZE);
+      const view = new DataView(act.buffer);
+      view.setBigUint64(0, libc.noopHandler, true);
+      view.setInt32(136, 0, true); // sa_flags: no SA_RESTART, so F_SETLKW returns EINTR
+      if (libc.sigaction(free, act, null) !== 0) return { syscall: 'sigaction', errno: libc.errno() };
+      ours = free;
+    }
+    const set = new Uint8Array(SIGSET_SIZE);
+    set[(ours - 1) >> 3] = 1 << ((ours - 1) & 7);
+    if (libc.pthreadSigmask(SIG_UNBLOCK, set, null) !== 0) return { syscall: 'pthread_sigmask', errno: libc.errno() };
+    signo = ours;
   }
-  const set = new Uint8Array(SIGSET_SIZE);
-  set[(signo - 1) >> 3] = 1 << ((signo - 1) & 7);
-  if (libc.pthreadSigmask(SIG_UNBLOCK, set, null) !== 0) throw errnoError('pthread_sigmask', libc.errno());
   return signo;
+}
+
+/** {@link claimInterruptSignal}, throwing the public error when a call fails. */
+export function interruptSignal(): number {
+  const claimed = claimInterruptSignal();
+  if (typeof claimed === 'number') return claimed;
+  throw errnoError(claimed.syscall, claimed.errno);
 }
 
 /** Kernel id of the calling thread, for {@link interruptThread}. */
@@ -80,26 +101,24 @@ export function interruptThread(tid: number): void {
   libc.tgkill(process.pid, tid, interruptSignal());
 }
 
-/** This thread's POSIX timer, created on first use; signals only this thread. */
-let timerId: bigint | undefined;
 const itimerspec = new BigInt64Array(4); // it_interval {sec, nsec}, it_value {sec, nsec}
 const itimerBytes = new Uint8Array(itimerspec.buffer);
+const timerIdBytes = new Uint8Array(8);
+const sigevent = new Uint8Array(64);
 
-function threadTimer(): bigint {
-  if (timerId !== undefined) return timerId;
+/** A timer that sends the interrupt signal to the calling thread only; not armed yet. */
+function createTimer(signal: number): bigint | WaitFailure {
   const libc = getLibc();
-  const sev = new Uint8Array(64);
-  const view = new DataView(sev.buffer);
-  view.setInt32(8, interruptSignal(), true); // sigev_signo
+  const view = new DataView(sigevent.buffer);
+  view.setInt32(8, signal, true); // sigev_signo
   view.setInt32(12, SIGEV_THREAD_ID, true); // sigev_notify
   view.setInt32(16, libc.gettid(), true); // _sigev_un._tid
-  const id = new BigInt64Array(1);
-  if (libc.timerCreate(CLOCK_MONOTONIC, sev, new Uint8Array(id.buffer)) !== 0) throw errnoError('timer_create', libc.errno());
-  timerId = id[0] ?? 0n;
-  return timerId;
+  if (libc.timerCreate(CLOCK_MONOTONIC, sigevent, timerIdBytes) !== 0) return { syscall: 'timer_create', errno: libc.errno() };
+  return new DataView(timerIdBytes.buffer).getBigInt64(0, true);
 }
 
-function armTimer(firstMs: number, periodMs: number): void {
+/** Arms `timer` to fire after `firstMs`, then every `periodMs`; returns the failure, if any. */
+function armTimer(timer: bigint, firstMs: number, periodMs: number): WaitFailure | undefined {
   const toSpec = (ms: number, at: number): void => {
     const ns = BigInt(Math.max(1, Math.round(ms * 1e6)));
     itimerspec[at] = ns / 1_000_000_000n;
@@ -108,30 +127,52 @@ function armTimer(firstMs: number, periodMs: number): void {
   toSpec(periodMs, 0);
   toSpec(firstMs, 2);
   const libc = getLibc();
-  if (libc.timerSettime(threadTimer(), 0, itimerBytes, null) !== 0) throw errnoError('timer_settime', libc.errno());
+  return libc.timerSettime(timer, 0, itimerBytes, null) === 0 ? undefined : { syscall: 'timer_settime', errno: libc.errno() };
 }
 
-function disarmTimer(): void {
-  if (timerId === undefined) return;
-  itimerspec.fill(0n);
-  getLibc().timerSettime(timerId, 0, itimerBytes, null);
-}
-
-/** Deletes this thread's timer; call before a thread that used {@link waitUntil} ends. */
-export function releaseThreadTimer(): void {
-  if (timerId === undefined) return;
-  getLibc().timerDelete(timerId);
-  timerId = undefined;
-}
-
-/** Why {@link waitUntil} returned. */
+/** Why a wait returned without failing. */
 export type WaitOutcome = 'granted' | 'timeout' | 'stopped';
 
 /**
  * Blocks this thread in `F_SETLKW` until the lock is granted, `deadline` (a
  * `performance.now()` value of this thread) passes, or `stopped()` turns true after an
- * interrupt. Nothing is held unless the result is `'granted'`.
+ * interrupt; returns a failed call as data. Nothing is held unless the result is `'granted'`.
+ * The thread's interrupt timer lives only during this call.
  */
+export function waitFor(
+  fd: number,
+  backend: Backend,
+  type: LockType,
+  start: number,
+  count: number,
+  deadline: number | undefined,
+  stopped: () => boolean,
+): WaitOutcome | WaitFailure {
+  const signal = claimInterruptSignal();
+  if (typeof signal !== 'number') return signal;
+  const timer = createTimer(signal);
+  if (typeof timer !== 'bigint') return timer;
+  try {
+    for (;;) {
+      if (stopped()) return 'stopped';
+      let first = TICK_MS;
+      if (deadline !== undefined) {
+        const left = deadline - performance.now();
+        if (left <= 0) return 'timeout';
+        first = Math.min(left, TICK_MS);
+      }
+      const failed = armTimer(timer, first, TICK_MS);
+      if (failed !== undefined) return failed;
+      const errno = waitLock(fd, backend, type, start, count);
+      if (errno === 0) return 'granted';
+      if (errno !== ERRNO.EINTR) return { syscall: 'fcntl(F_SETLKW)', errno };
+    }
+  } finally {
+    getLibc().timerDelete(timer); // also disarms it
+  }
+}
+
+/** {@link waitFor}, throwing the public error (e.g. `DeadlockError`) when a call fails. */
 export function waitUntil(
   fd: number,
   backend: Backend,
@@ -141,21 +182,7 @@ export function waitUntil(
   deadline: number | undefined,
   stopped: () => boolean,
 ): WaitOutcome {
-  for (;;) {
-    if (stopped()) return 'stopped';
-    let first = TICK_MS;
-    if (deadline !== undefined) {
-      const left = deadline - performance.now();
-      if (left <= 0) return 'timeout';
-      first = Math.min(left, TICK_MS);
-    }
-    armTimer(first, TICK_MS);
-    let result;
-    try {
-      result = waitLock(fd, backend, type, start, count);
-    } finally {
-      disarmTimer();
-    }
-    if (result === 'granted') return 'granted';
-  }
+  const outcome = waitFor(fd, backend, type, start, count, deadline, stopped);
+  if (typeof outcome === 'string') return outcome;
+  throw errnoError(outcome.syscall, outcome.errno);
 }

@@ -100,11 +100,6 @@ export function errnoName(errno: number): string {
   return `E${errno}`;
 }
 
-/** errno number of a symbolic name (`'EAGAIN'` -> 11), or undefined when unknown. */
-export function errnoNumber(name: string): number | undefined {
-  return koffi.os.errno[name];
-}
-
 /** errno values the lock engine branches on (Linux numbering). */
 export const ERRNO = {
   EINTR: 4,

@@ -1,11 +1,13 @@
 /**
  * The shared-memory protocol between the thread that asks for a lock and a waiter thread
- * that blocks in the kernel for it. One `Int32Array` over a `SharedArrayBuffer` per waiter;
- * state changes use `Atomics` compare-exchange so that a request and an idle waiter's exit
- * can never both win.
+ * that blocks in the kernel for it. One `Int32Array` over a `SharedArrayBuffer` per waiter.
+ * Only the pool moves a waiter out of `Idle` (to `Requested` or `Exited`); only the waiter
+ * moves it out of `Requested` (to `Done`, or to `Exited` when it cannot run at all), so the
+ * two sides never race on a transition.
  *
  * @packageDocumentation
  */
+import type { WaitSyscall } from '../sys/interrupt';
 
 /** Slot indices in the control array. */
 export const enum Slot {
@@ -28,16 +30,19 @@ export const enum Slot {
   Result = 10,
   /** errno when Result is Failed. */
   Errno = 11,
+  /** Index in {@link SYSCALLS} of the call that failed when Result is Failed. */
+  Syscall = 12,
 }
 
 /** Number of slots. */
-export const SLOTS = 12;
+export const SLOTS = 13;
 
 /** Life cycle of one waiter. */
 export const enum State {
   Idle = 0,
   Requested = 1,
   Done = 2,
+  /** The pool told it to exit, or it could not start (Result says why). */
   Exited = 3,
 }
 
@@ -47,6 +52,9 @@ export const enum Result {
   Stopped = 2,
   Failed = 3,
 }
+
+/** The system calls a waiter thread makes; a failure names one by its index here. */
+export const SYSCALLS: readonly WaitSyscall[] = ['fcntl(F_SETLKW)', 'timer_create', 'timer_settime', 'sigaction', 'pthread_sigmask'];
 
 const TWO_32 = 2 ** 32;
 
