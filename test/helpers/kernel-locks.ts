@@ -43,15 +43,21 @@ export function kernelLocks(path: string): KernelLock[] {
 }
 
 /**
- * Waits until the kernel lists a request blocked on `path` that `match` accepts (default:
- * any). Rejects after `ms`: a hang guard, not a timing claim.
+ * Waits until the kernel's list of locks on `path` satisfies `ready`, polling every 5 ms;
+ * returns that list. Rejects after `ms`, naming `what`: a hang guard, not a timing claim.
  */
-export async function untilBlocked(path: string, match: (wait: KernelLock) => boolean = () => true, ms = LINE_TIMEOUT_MS): Promise<KernelLock> {
+export async function untilKernel(path: string, ready: (locks: KernelLock[]) => boolean, what: string, ms = LINE_TIMEOUT_MS): Promise<KernelLock[]> {
   const until = Date.now() + ms;
   for (;;) {
-    const wait = kernelLocks(path).find((l) => l.blocked && match(l));
-    if (wait !== undefined) return wait;
-    if (Date.now() > until) throw new Error(`no blocked lock request on ${path} within ${ms} ms; /proc/locks has ${JSON.stringify(kernelLocks(path))}`);
+    const locks = kernelLocks(path);
+    if (ready(locks)) return locks;
+    if (Date.now() > until) throw new Error(`${what} on ${path} not seen within ${ms} ms; /proc/locks has ${JSON.stringify(locks)}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** Waits until the kernel lists a request blocked on `path` that `match` accepts (default: any). */
+export async function untilBlocked(path: string, match: (wait: KernelLock) => boolean = () => true, ms = LINE_TIMEOUT_MS): Promise<KernelLock> {
+  const locks = await untilKernel(path, (all) => all.some((l) => l.blocked && match(l)), 'a matching blocked request', ms);
+  return locks.find((l) => l.blocked && match(l)) as KernelLock;
 }
