@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockAbortError, LockCanceledError, LockClosedError, LocksFile, LockTimeoutError, waiterPool } from 'locksfile';
 import { killAll, type LineChild, spawnNode } from '../helpers/children';
-import { kernelLocks, untilBlocked, untilKernel } from '../helpers/kernel-locks';
+import { kernelLocks, untilKernel } from '../helpers/kernel-locks';
 import { fixture, tmpDir } from '../helpers/paths';
 
 let dir: string;
