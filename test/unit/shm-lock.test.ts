@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ExitEvent, InvalidArgumentError, LocksFile, LockPathError, ShmLock, ShmLockInconsistentError } from 'locksfile';
+import { untilKernel } from '../helpers/kernel-locks';
 import { tmpDir } from '../helpers/paths';
 
 let dir: string;
@@ -176,7 +177,7 @@ describe('acquire and release', () => {
     const lock = make({ pollInterval: 5000 });
     expect(await holder.acquire()).toBe(true);
     const waiting = lock.acquire();
-    await new Promise((r) => setTimeout(r, 50));
+    await untilKernel(lock.path, (locks) => locks.some((l) => l.blocked), 'the blocked wait'); // asleep in the kernel, not between polls
     const t0 = performance.now();
     expect(holder.release()).toBe(true);
     expect(await waiting).toBe(true);
