@@ -8,6 +8,11 @@
  * instrumented build. Only the fast unit tests of these modules run (`jest.config` below),
  * one mutant at a time (2 shared cores). Budget: see "Mutation testing" in the README.
  */
+import jestConfig from './jest.config.js';
+
+// The repository's jest settings (transform, module mapping, timeout); the files are listed below.
+const { displayName: _main, testMatch: _all, testPathIgnorePatterns: _ignored, ...settings } = jestConfig.projects.find((p) => p.displayName === 'main');
+
 export default {
   packageManager: 'npm',
   testRunner: 'jest',
@@ -32,14 +37,6 @@ export default {
   jest: {
     projectType: 'custom',
     enableFindRelatedTests: false,
-    config: {
-      testEnvironment: 'node',
-      rootDir: '.',
-      roots: ['<rootDir>/test/unit'],
-      testMatch: ['<rootDir>/test/unit/spec.test.ts', '<rootDir>/test/unit/interval-set.test.ts'],
-      transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: { target: 'ES2022', module: 'commonjs' } }] },
-      moduleNameMapper: { '^locksfile$': '<rootDir>/dist/index.js' },
-      testTimeout: 60000,
-    },
+    config: { ...settings, testMatch: ['<rootDir>/test/unit/spec.test.ts', '<rootDir>/test/unit/interval-set.test.ts'] },
   },
 };
