@@ -1,13 +1,43 @@
-/** Jest runs the TypeScript tests through ts-jest (transpile only: `npm run build` type-checks). */
-module.exports = {
+/**
+ * Jest runs the TypeScript tests through ts-jest (transpile only: `npm run build` type-checks).
+ *
+ * Two projects: "timing" holds the files whose assertions bound durations (timeouts within
+ * 0.9T..T+250 ms, hand-over latencies, event-loop delays, a complexity ratio); "main" holds
+ * everything else, including the stress files that load both cores. `npm test` runs them one
+ * after the other (test/jest-phases.js): "timing" in band, alone on the machine, then "main"
+ * with 2 workers. `npx jest <file>` still runs any single file.
+ */
+const TIMING = [
+  '<rootDir>/test/timing/**/*.test.ts',
+  '<rootDir>/test/process/async-engine.test.ts',
+  '<rootDir>/test/process/shm-lock.test.ts',
+  '<rootDir>/test/process/shm-lock-crash.test.ts',
+  '<rootDir>/test/unit/interval-set.test.ts',
+];
+
+const common = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/test/.build/'],
   transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: { target: 'ES2022', module: 'commonjs' } }] },
-  testTimeout: 60000,
   moduleNameMapper: { '^locksfile$': '<rootDir>/dist/index.js', '^locksfile/postgres$': '<rootDir>/dist/postgres/index.js' },
+  testTimeout: 60000,
+  // test/postgres/ (and test/cli/'s --pg forms) need a real server: one throwaway cluster per
+  // jest run of a project that has such tests; the run fails when it cannot start.
   globalSetup: '<rootDir>/test/postgres/global-setup.ts',
   globalTeardown: '<rootDir>/test/postgres/global-teardown.ts',
+};
+
+module.exports = {
+  testTimeout: 60000,
   maxWorkers: 2,
+  projects: [
+    { ...common, displayName: 'timing', testMatch: TIMING },
+    {
+      ...common,
+      displayName: 'main',
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: [...common.testPathIgnorePatterns, ...TIMING.map((glob) => glob.replace('<rootDir>', '').replace('**/*.test.ts', ''))],
+    },
+  ],
 };

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockBusyError, LocksFile } from 'locksfile';
 import { type JsonObject, killAll, RpcChild, spawnPython } from '../helpers/children';
+import { untilBlocked } from '../helpers/kernel-locks';
 import { tmpDir } from '../helpers/paths';
 
 /** JSON-lines agent: one POSIX-lock owner (this Python process) on the file in argv[1]. */
@@ -152,7 +153,7 @@ test('a Python LOCK_EX on bytes 5..7 blocks our read and write locks there, not 
 test('our write lock on bytes 10..11 blocks Python LOCK_EX and LOCK_SH there, not on 12; Python sees an OFD holder (pid -1)', async () => {
   const py = await PythonLocker.start(lockPath);
   const lf = open();
-  expect(lf.acquireSync([10, 2], { write: true })).toBe(true);
+  expect(lf.acquireSync([10, 2], { write: true, timeout: 5000 })).toBe(true);
 
   expect(await py.lock(11, 1, true)).toBe(false);
   expect(await py.lock(10, 1, false)).toBe(false);
@@ -163,7 +164,7 @@ test('our write lock on bytes 10..11 blocks Python LOCK_EX and LOCK_SH there, no
   expect(lf.probe(12)).toEqual({ start: 12, count: 1, write: true, pid: py.pythonPid });
 
   // Downgrade to read: Python's shared lock now fits, its exclusive lock still does not.
-  expect(lf.acquireSync([10, 2])).toBe(true);
+  expect(lf.acquireSync([10, 2], { timeout: 5000 })).toBe(true);
   expect(await py.lock(10, 2, true)).toBe(false);
   expect(await py.lock(10, 2, false)).toBe(true);
   expect(await py.getlk(10, 1, true)).toEqual({ start: 10, count: 2, write: false, pid: -1 });
@@ -209,6 +210,7 @@ test('blocking waits end when the other side releases, in both directions, and w
     granted = v;
     return v;
   });
+  await untilBlocked(lockPath, (w) => w.kind === 'OFDLCK' && w.start === 40 && w.write); // we really wait in the kernel
   expect(await py.getlk(40, 1, true)).toBeNull(); // Python's own lock; our wait holds nothing
   expect(granted).toBe(false);
   const t0 = performance.now();
@@ -219,7 +221,10 @@ test('blocking waits end when the other side releases, in both directions, and w
 
   // Python waits for us (its blocking lockf answers only once granted).
   const id = py.postBlockingLock(40, 1, false);
-  expect(lf.probe(40, { write: true })).toBeNull(); // the waiting Python holds nothing yet
+  // The kernel lists Python's request as blocked on our lock: it really waits (a check before
+  // it got there would prove nothing), holds nothing yet, and has not answered.
+  await untilBlocked(lockPath, (w) => w.pid === py.pythonPid && w.start === 40 && !w.write);
+  expect(lf.probe(40, { write: true })).toBeNull();
   expect(py.child.pending).toEqual([]);
   lf.release(40);
   const t1 = performance.now();

@@ -5,8 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LockAbortError, LockCanceledError, LockClosedError, LocksFile, LockTimeoutError } from 'locksfile';
+import { LockAbortError, LockCanceledError, LockClosedError, LocksFile, LockTimeoutError, waiterPool } from 'locksfile';
 import { killAll, type LineChild, spawnNode } from '../helpers/children';
+import { kernelLocks, untilKernel } from '../helpers/kernel-locks';
 import { fixture, tmpDir } from '../helpers/paths';
 
 let dir: string;
@@ -31,12 +32,19 @@ function engine(...args: string[]): LineChild {
 const threads = (): number => fs.readdirSync('/proc/self/task').length;
 const fds = (): number => fs.readdirSync('/proc/self/fd').length;
 
-/** Polls `probe` until it holds or `ms` pass; returns its last value. */
-async function eventually(probe: () => boolean, ms = 5000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (!probe() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-  return probe();
+/**
+ * Waits until no waiter thread of this JS thread has work, then retires the idle ones: after
+ * it, the pool has no thread at all, so a thread count taken now is a baseline that only
+ * the code under test can raise. Used before a baseline and again before the comparison.
+ */
+async function quiesce(): Promise<void> {
+  await waiterPool.onIdle();
+  await waiterPool.trim();
+  expect(waiterPool.threads).toBe(0);
 }
+
+/** Blocked OFD requests the kernel lists on the lock file now. */
+const blockedInKernel = (): number => kernelLocks(lockPath).filter((l) => l.blocked && l.kind === 'OFDLCK').length;
 
 beforeEach(() => {
   dir = tmpDir();
@@ -55,7 +63,7 @@ test('16 pending acquires leave the event loop and the libuv pool free', async (
   const lf = new LocksFile(lockPath);
   const pending = Array.from({ length: 16 }, (_, i) => lf.acquire(i, { write: true }));
   pending.forEach((p) => p.catch(() => undefined)); // a failed expectation must not leave unhandled rejections
-  await new Promise((r) => setTimeout(r, 1000)); // let all 16 waiter threads start and reach the kernel
+  await untilKernel(lockPath, () => blockedInKernel() === 16, '16 blocked requests'); // all 16 wait in the kernel
   // Median of 5 samples: a loaded CI machine may stall one, a blocked loop or pool stalls all.
   const timerDelays: number[] = [];
   const readDelays: number[] = [];
@@ -73,12 +81,40 @@ test('16 pending acquires leave the event loop and the libuv pool free', async (
   expect(await holder.ask('release')).toBe('ok');
   expect(await Promise.all(pending)).toEqual(Array(16).fill(true));
   expect(lf.held()).toEqual([{ start: 0, count: 16, write: true }]);
+  expect(await holder.ask('try 15 1 r')).toBe('busy'); // write locks in the kernel, as held() says
   lf.close();
+});
+
+test('40 pending acquires: 32 wait in the kernel, 8 queue, and the release grants all 40', async () => {
+  const holder = await owner();
+  expect(await holder.ask('lock 0 40 w')).toBe('ok');
+  await quiesce();
+  const lf = new LocksFile(lockPath);
+  const pending = Array.from({ length: 40 }, (_, i) => lf.acquire(i, { write: true, timeout: 30_000 }));
+  pending.forEach((p) => p.catch(() => undefined));
+  await untilKernel(lockPath, () => blockedInKernel() === 32, '32 blocked requests');
+  expect(waiterPool.waiting).toBe(32);
+  expect(waiterPool.queued).toBe(8);
+  // The queue never overflows into the kernel: still 32 blocked a while later.
+  await new Promise((r) => setTimeout(r, 100));
+  expect(blockedInKernel()).toBe(32);
+  expect(waiterPool.threads).toBe(32);
+  expect(await holder.ask('release')).toBe('ok');
+  expect(await Promise.all(pending)).toEqual(Array(40).fill(true));
+  expect(lf.held()).toEqual([{ start: 0, count: 40, write: true }]);
+  // All 40 are write locks in the kernel, the queued ones (32..39) included.
+  expect(await holder.ask('try 0 1 r')).toBe('busy');
+  expect(await holder.ask('try 39 1 r')).toBe('busy');
+  expect(JSON.parse(await holder.ask('probe 0 40 r'))).toEqual({ start: 0, count: 40, write: true, pid: -1 });
+  lf.close();
+  expect(await holder.ask('try 0 40 w')).toBe('ok');
+  await quiesce();
 });
 
 test('a timed-out or aborted wait leaves nothing held, nothing granted later, no thread or fd', async () => {
   const holder = await owner();
   expect(await holder.ask('lock 0 4 w')).toBe('ok');
+  await quiesce();
   const threadsBefore = threads();
   const fdsBefore = fds();
   const lf = new LocksFile(lockPath);
@@ -97,18 +133,35 @@ test('a timed-out or aborted wait leaves nothing held, nothing granted later, no
   expect(await holder.ask('try 0 4 w')).toBe('ok');
   expect(lf.held()).toEqual([]);
   lf.close();
-  expect(await eventually(() => threads() === threadsBefore && fds() === fdsBefore)).toBe(true);
+  await quiesce();
+  expect(threads()).toBe(threadsBefore);
+  expect(fds()).toBe(fdsBefore);
 });
 
 test('an already-aborted signal rejects without touching the kernel', async () => {
-  const lf = new LocksFile(lockPath);
+  // The observer: POSIX record locks belong to the process, so an instance of this process
+  // that locked a range and gave it back would also remove what another instance of this
+  // process holds there. `keeper` holds 0..1; a child process looks whether it still does.
+  const keeper = new LocksFile(lockPath, { backend: 'posix' });
+  const lf = new LocksFile(lockPath, { backend: 'posix' });
+  expect(keeper.acquireSync([0, 2], { write: true, timeout: 1000 })).toBe(true);
+  const observer = await owner();
+  // The observer can see a touch: lf locks and gives back index 1, and keeper's lock there is gone.
+  expect(lf.acquireSync(1, { write: true, blocking: false })).toBe(true);
+  lf.release(1);
+  expect(await observer.ask('try 1 1 w')).toBe('ok');
+  expect(await observer.ask('release')).toBe('ok');
   const ac = new AbortController();
   ac.abort('early');
+  const threadsBefore = threads();
   await expect(lf.acquire(0, { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError', cause: 'early' });
-  const other = new LocksFile(lockPath);
-  expect(other.probe(0, { write: true })).toBeNull();
-  other.close();
+  await expect(lf.acquire(0, { write: true, signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError', cause: 'early' });
+  expect(lf.held()).toEqual([]);
+  expect(threads()).toBe(threadsBefore); // no waiter thread started either
+  // keeper's lock on 0 is intact: nothing locked and gave back index 0.
+  expect(JSON.parse(await observer.ask('probe 0 1 r'))).toEqual({ start: 0, count: 1, write: true, pid: process.pid });
   lf.close();
+  keeper.close();
 });
 
 test('cancel storm: 2,000 timed-out or aborted acquires each settle once, then the range is free', async () => {
@@ -202,6 +255,10 @@ describe('concurrent calls on one instance', () => {
       { start: 0, count: 2, write: true },
       { start: 2, count: 4, write: false },
     ]);
+    // The kernel agrees: another process can read 2..5 but not 0..1, and write none of them.
+    expect(await holder.ask('try 1 1 r')).toBe('busy');
+    expect(await holder.ask('try 5 1 w')).toBe('busy');
+    expect(await holder.ask('try 2 4 r')).toBe('ok');
     lf.close();
   });
 
@@ -218,6 +275,9 @@ describe('concurrent calls on one instance', () => {
       { start: 0, count: 1, write: true },
       { start: 5, count: 1, write: true },
     ]);
+    // The kernel agrees: another process can read neither.
+    expect(await holder.ask('try 0 1 r')).toBe('busy');
+    expect(await holder.ask('try 5 1 r')).toBe('busy');
     lf.close();
   });
 
@@ -317,6 +377,7 @@ test('hand-over is driven by the release, not a poll interval', async () => {
 test('acquireSync with a timeout leaves nothing held and no thread or fd behind', async () => {
   const holder = await owner();
   expect(await holder.ask('lock 0 1 w')).toBe('ok');
+  await quiesce();
   const threadsBefore = threads();
   const fdsBefore = fds();
   const lf = new LocksFile(lockPath);
@@ -325,6 +386,7 @@ test('acquireSync with a timeout leaves nothing held and no thread or fd behind'
   expect(performance.now() - t0).toBeGreaterThanOrEqual(79);
   expect(lf.held()).toEqual([]);
   lf.close();
+  await quiesce();
   expect(threads()).toBe(threadsBefore);
   expect(fds()).toBe(fdsBefore);
   expect(await holder.ask('release')).toBe('ok');

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LocksFile } from 'locksfile';
 import { killAll } from '../helpers/children';
+import { untilKernel } from '../helpers/kernel-locks';
 import { startAgent } from '../helpers/lf-agent';
 import { tmpDir } from '../helpers/paths';
 
@@ -57,6 +58,9 @@ test('SIGKILL of the holder: pending async acquires here and a sync wait in anot
   expect(settled).toBe(0);
   expect(lf.held()).toEqual([]);
   expect(other.isGranted(otherWait.id)).toBe(false);
+  // All three waits really sit in the kernel (ours on two waiter threads, the other process's
+  // on its main thread) when the holder dies.
+  await untilKernel(lockPath, (locks) => locks.filter((l) => l.blocked).length === 3, 'three blocked requests');
 
   const killedAt = performance.now();
   holder.child.kill('SIGKILL');

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { DeadlockError, LocksFile } from 'locksfile';
 import { killAll, type LineChild, spawnNode } from '../helpers/children';
+import { untilBlocked } from '../helpers/kernel-locks';
 import { fixture, tmpDir } from '../helpers/paths';
 
 const run = promisify(execFile);
@@ -74,10 +75,13 @@ test('the kernel\'s deadlock detection surfaces as DeadlockError', async () => {
   const lf = new LocksFile(lockPath, { backend: 'posix' });
   expect(lf.acquireSync(0, { write: true })).toBe(true);
   expect(await child.ask('lock 1 1 w')).toBe('ok');
-  // The child now blocks on index 0 (ours) while we ask for index 1 (its): a cycle.
+  // The child now blocks on index 0 (ours) while we ask for index 1 (its): a cycle. Only once
+  // the kernel lists the child's request as blocked is the cycle ours to close; had we asked
+  // first, the kernel would give the deadlock error to the child and we would wait. The
+  // timeout keeps this thread from ever waiting in the kernel without end (CI must not hang).
   const childWaits = child.ask('lock 0 1 w');
-  await new Promise((r) => setTimeout(r, 100));
-  expect(() => lf.acquireSync(1, { write: true })).toThrow(DeadlockError);
+  await untilBlocked(lockPath, (w) => w.pid === child.pid && w.start === 0);
+  expect(() => lf.acquireSync(1, { write: true, timeout: 5000 })).toThrow(DeadlockError);
   lf.close();
   expect(await childWaits).toBe('ok');
 });

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { ShmLock } from 'locksfile';
 import { Counters, startHolder } from '../helpers/shm-driver';
 import { killAll } from '../helpers/children';
+import { untilKernel } from '../helpers/kernel-locks';
 import { tmpDir } from '../helpers/paths';
 
 let dir: string;
@@ -34,7 +35,7 @@ test('a holder killed with SIGKILL is recovered by a waiting acquire well under 
   expect(lock.debugGetUuidOfLockingLock()).toBe(uuid);
   expect(await lock.acquire(false)).toBe(false);
   const waiting = lock.acquire(10_000);
-  await new Promise((r) => setTimeout(r, 100));
+  await untilKernel(lock.path, (locks) => locks.some((l) => l.blocked), 'our blocked wait'); // waits in the kernel
   const t0 = performance.now();
   child.kill('SIGKILL');
   expect(await waiting).toBe(true);
@@ -52,14 +53,17 @@ test('the file of a holder that died before anyone waited is recovered by a try-
   expect(lock.debugGetUuidOfLockingLock()).toBe(lock.uuid);
 });
 
-test('3 waiting processes after a SIGKILLed holder: each acquires once, never two at a time', async () => {
+test('3 waiting processes after a SIGKILLed holder: exactly one removes its file, each acquires once, never two at a time', async () => {
   const { child } = await startHolder(name, 'hold');
   // Each holds for 30 ms between reading and writing the counter: an overlap loses a count.
   const counters = new Counters(name, path.join(dir, 'counter'), ['async', 'sync', 'async'], 1, 30);
   await counters.ready();
   counters.go();
-  await new Promise((r) => setTimeout(r, 300)); // let them all park on the holder's lock
+  // All three really wait on the holder's kernel lock (the sync one in slices of pollInterval).
+  await untilKernel(lock.path, (locks) => locks.filter((l) => l.blocked).length === 3, '3 blocked waiters');
   child.kill('SIGKILL');
   expect(await counters.finish()).toBe(3);
+  // Exactly one of them removed the dead holder's file; the others found it gone or taken.
+  expect(counters.broke.reduce((a, b) => a + b, 0)).toBe(1);
   expect(fs.existsSync(lock.path)).toBe(false);
 });

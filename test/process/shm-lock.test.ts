@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { ShmLock } from 'locksfile';
 import { Counters, startHolder, tryInChild } from '../helpers/shm-driver';
 import { killAll } from '../helpers/children';
+import { untilKernel } from '../helpers/kernel-locks';
 import { tmpDir } from '../helpers/paths';
 
 let dir: string;
@@ -72,7 +73,7 @@ test('hand-over: a waiting acquire and acquireSync get the lock as soon as the o
   const slowPoll = new ShmLock(name, { pollInterval: 5000 });
   const first = await startHolder(name, 'hold');
   const waiting = slowPoll.acquire(10_000);
-  await new Promise((r) => setTimeout(r, 100));
+  await untilKernel(lock.path, (locks) => locks.some((l) => l.blocked), 'our blocked wait'); // asleep in the kernel, not between polls
   let t0 = performance.now();
   first.child.send('release');
   expect(await waiting).toBe(true);

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockFileReplacedError, LocksFile } from 'locksfile';
 import { type Child, killAllChildren, nodeChild } from '../helpers/rel-child';
+import { untilBlocked } from '../helpers/kernel-locks';
 import { fixture, tmpDir } from '../helpers/paths';
 
 let dir: string;
@@ -83,7 +84,7 @@ test.each([
   const waiter = await owner();
   if (command === 'alock') expect(await waiter.ask('alock 0 1 w')).toBe('started');
   else waiter.send('lock 0 1 w');
-  await new Promise((r) => setTimeout(r, 300)); // let it reach the kernel wait on the old inode
+  await untilBlocked(lockPath, (w) => w.start === 0 && w.write); // it waits in the kernel, on the old inode
   replaceByRename();
   const newcomer = await owner();
   expect(await newcomer.ask('lock 0 1 w 2000')).toBe('ok');

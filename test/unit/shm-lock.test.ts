@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ExitEvent, InvalidArgumentError, LockAbortError, LockBusyError, LocksFile, LockPathError, LockTimeoutError, ShmLock, ShmLockInconsistentError } from 'locksfile';
+import { untilKernel } from '../helpers/kernel-locks';
 import { tmpDir } from '../helpers/paths';
 
 let dir: string;
@@ -160,7 +161,7 @@ describe('acquire and release', () => {
   test('timeouts: false and 0 try once, a number waits that long', async () => {
     const holder = make();
     const lock = make();
-    expect(holder.acquireSync()).toBe(true);
+    expect(holder.acquireSync(5000)).toBe(true);
     expect(await lock.acquire(false)).toBe(false);
     expect(await lock.acquire(0)).toBe(false);
     expect(lock.acquireSync(false)).toBe(false);
@@ -179,7 +180,7 @@ describe('acquire and release', () => {
     const lock = make({ pollInterval: 5000 });
     expect(await holder.acquire()).toBe(true);
     const waiting = lock.acquire();
-    await new Promise((r) => setTimeout(r, 50));
+    await untilKernel(lock.path, (locks) => locks.some((l) => l.blocked), 'the blocked wait'); // asleep in the kernel, not between polls
     const t0 = performance.now();
     expect(holder.release()).toBe(true);
     expect(await waiting).toBe(true);
@@ -191,7 +192,7 @@ describe('acquire and release', () => {
   test('concurrent acquires of one instance both succeed, counted', async () => {
     const holder = make();
     const lock = make();
-    holder.acquireSync();
+    holder.acquireSync(5000);
     const both = Promise.all([lock.acquire(), lock.acquire(2000)]);
     await new Promise((r) => setTimeout(r, 30));
     holder.release();
@@ -303,7 +304,7 @@ describe('exit event', () => {
     const holder = make();
     const lock = make({ exitEvent: event });
     expect(lock.getExitEvent()).toBe(event);
-    holder.acquireSync();
+    holder.acquireSync(5000);
     const waiting = lock.acquire();
     await new Promise((r) => setTimeout(r, 50));
     const t0 = performance.now();
@@ -324,7 +325,7 @@ describe('exit event', () => {
     const controller = new AbortController();
     const holder = make();
     const lock = make({ exitEvent: controller.signal });
-    holder.acquireSync();
+    holder.acquireSync(5000);
     const waiting = lock.acquire();
     controller.abort();
     expect(await waiting).toBe(false);
