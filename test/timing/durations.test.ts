@@ -144,22 +144,23 @@ describe('ShmLock: a timeout of 200 ms against a holder in another process', () 
     expectWithinWindow(r.ms);
   });
 
-  test('lock gives up within the window', async () => {
-    const r = await timed(() => lock.lock(T));
-    expect(r.value?.acquired).toBe(false);
+  test('lock rejects with LockTimeoutError within the window', async () => {
+    const r = await timed(() => lock.lock({ timeout: T }));
+    expect(r.error).toBeInstanceOf(LockTimeoutError);
     expectWithinWindow(r.ms);
   });
 
-  test('lockSync gives up within the window', async () => {
-    const r = await timed(() => lock.lockSync(T));
-    expect(r.value?.acquired).toBe(false);
+  test('lockSync throws LockTimeoutError within the window', async () => {
+    const r = await timed(() => lock.lockSync({ timeout: T }));
+    expect(r.error).toBeInstanceOf(LockTimeoutError);
     expectWithinWindow(r.ms);
   });
 
-  test('withLock gives up within the window', async () => {
-    const seen: boolean[] = [];
-    const r = await timed(() => lock.withLock((acquired) => seen.push(acquired), { timeout: T }));
-    expect(seen).toEqual([false]);
+  test('withLock rejects with LockTimeoutError within the window, without running fn', async () => {
+    let ran = false;
+    const r = await timed(() => lock.withLock({ timeout: T }, () => (ran = true)));
+    expect(r.error).toBeInstanceOf(LockTimeoutError);
+    expect(ran).toBe(false);
     expectWithinWindow(r.ms);
   });
 });
