@@ -109,12 +109,12 @@ export class Session {
    * Runs `sql` (one or several statements, simple protocol; nothing for ''). A failure that means the session
    * is gone marks it lost and rejects with {@link LockLostError}; SQL errors reject as they came.
    */
-  async run(sql: string): Promise<QueryResult[]> {
+  async run(sql: string): Promise<QueryResult<Record<string, unknown>>[]> {
     if (this.#lost !== undefined) throw this.#lost;
     if (sql.length === 0) return [];
     try {
       const result = await this.client.query(sql);
-      return Array.isArray(result) ? (result as QueryResult[]) : [result];
+      return Array.isArray(result) ? (result as QueryResult<Record<string, unknown>>[]) : [result];
     } catch (err) {
       if (isFatal(err) && !this.#closing) {
         this.#markLost(err);
