@@ -303,3 +303,33 @@ describe('valid boundary values are accepted', () => {
     lf.release([30, 5]);
   });
 });
+
+/** Found by `npm run mutate`: what the messages say about the refused value, the backend choice, the blocking default. */
+describe('what validation reports and defaults to', () => {
+  test('the message names what came: a symbol, a function, a string (cut after 40 characters)', () => {
+    const message = (spec: unknown): string => (thrown(() => lf.acquireSync(spec as LockSpec)) as Error).message;
+    expect(message(Symbol('x'))).toMatch(/received a symbol$/);
+    expect(message(() => 0)).toMatch(/received a function$/);
+    expect(message('y'.repeat(40))).toMatch(new RegExp(`received the string "${'y'.repeat(40)}"$`));
+    expect(message('z'.repeat(41))).toMatch(new RegExp(`received the string "${'z'.repeat(40)}\\.\\.\\."$`));
+  });
+
+  test('options.backend takes exactly the listed backends and names them when refusing another', () => {
+    const posix = new LocksFile(lockPath, { backend: 'posix' });
+    expect(posix.backend).toBe('posix');
+    posix.close();
+    const err = thrown(() => new LocksFile(lockPath, { backend: 'flock' as never }));
+    expectInvalid(err, 'ERR_INVALID_ARG_VALUE', 'options.backend');
+    expect((err as Error).message).toMatch(/expected one of 'ofd', 'posix', received the string "flock"$/);
+  });
+
+  test('an acquire without `blocking` waits (until its timeout) for a range another owner holds', async () => {
+    // `other` holds nothing; lf holds [0, 4) in write mode: other's acquire must wait, not try once.
+    let t0 = performance.now();
+    expect(other.acquireSync(0, { timeout: 100 })).toBe(false);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(90);
+    t0 = performance.now();
+    expect(await other.acquire(0, { timeout: 100 })).toBe(false);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(90);
+  });
+});
