@@ -41,7 +41,7 @@ function fixture(held: number, pick: (rand: () => number, i: number) => number):
   };
 }
 
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 const patterns: [string, (rand: () => number, i: number) => number][] = [
   ['random index (cache-cold leaf)', (rand) => rand()],
@@ -52,9 +52,9 @@ for (const [name, pick] of patterns) {
   for (const run of runs) run(); // warm-up (JIT)
   // Repetitions interleave the sizes, so background load skews them alike rather than one of them.
   const times: number[][] = SIZES.map(() => []);
-  for (let r = 0; r < REPS; r++) runs.forEach((run, k) => times[k]!.push(run()));
+  for (let r = 0; r < REPS; r++) runs.forEach((run, k) => times[k].push(run()));
   console.log(`set+clear pair, ${name}, median of ${REPS} x ${PAIRS} pairs:`);
   const ns = times.map(median);
-  SIZES.forEach((held, k) => console.log(`  held ${String(held).padStart(7)}: ${ns[k]!.toFixed(1).padStart(7)} ns`));
-  console.log(`  ratio 100k/100: ${(ns[2]! / ns[0]!).toFixed(2)}x`);
+  SIZES.forEach((held, k) => console.log(`  held ${String(held).padStart(7)}: ${ns[k].toFixed(1).padStart(7)} ns`));
+  console.log(`  ratio 100k/100: ${(ns[2] / ns[0]).toFixed(2)}x`);
 }

@@ -184,7 +184,7 @@ async function main(): Promise<void> {
 }
 
 const [role, implArg, registryArg, sharedArg, roundsArg] = process.argv.slice(2);
-const run = role === 'handover' ? handoverRole(implArg as Impl, registryArg as string, sharedArg as string, Number(roundsArg)) : main();
+const run = role === 'handover' ? handoverRole(implArg as Impl, registryArg, sharedArg, Number(roundsArg)) : main();
 run.catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);

@@ -109,8 +109,8 @@ async function contended(impl: Impl, url: string, ms: number): Promise<{ opsPerS
   all.sort((a, b) => a.grant - b.grant);
   const handovers: number[] = [];
   for (let i = 1; i < all.length; i++) {
-    const prev = all[i - 1] as { grant: number; release: number; who: number };
-    const cur = all[i] as { grant: number; release: number; who: number };
+    const prev = all[i - 1];
+    const cur = all[i];
     if (cur.grant < prev.release) throw new Error(`${impl}: exclusion broken: two processes held the lock at once`);
     if (cur.who !== prev.who) handovers.push((cur.grant - prev.release) * 1000);
   }
@@ -155,7 +155,7 @@ async function main(): Promise<void> {
 
 if (process.argv[2] === 'child') {
   const [, , , impl, url, ms] = process.argv;
-  child(impl as Impl, url as string, Number(ms)).catch((err: unknown) => {
+  child(impl as Impl, url, Number(ms)).catch((err: unknown) => {
     process.stderr.write(`${String(err)}\n`);
     process.exit(1);
   });

@@ -27,7 +27,7 @@ async function main(): Promise<number> {
   const config = parseArgs(process.argv.slice(2));
   const started = new Date();
   const t0 = Date.now();
-  const loadAtStart = os.loadavg()[0]!;
+  const loadAtStart = os.loadavg()[0];
   const log = (m: string): void => {
     process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${m}\n`);
   };

@@ -41,6 +41,6 @@ export function environment(loadAtStart: number, lockFs: Environment['lockFs']):
     cores: os.availableParallelism(),
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     lockFs,
-    loadAverage: { start: loadAtStart, end: os.loadavg()[0]! },
+    loadAverage: { start: loadAtStart, end: os.loadavg()[0] },
   };
 }

@@ -50,7 +50,7 @@ export function ns(obj: unknown, key: string): bigint {
 export function numbers(obj: unknown, key: string): number[] {
   const v = typeof obj === 'object' && obj !== null ? (obj as Record<string, unknown>)[key] : undefined;
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'number')) throw new Error(`worker result: field ${key} is not a number list`);
-  return v as number[];
+  return v;
 }
 
 /** Reads a histogram field. */

@@ -25,8 +25,8 @@ export function computeRatios(workloads: readonly Workload[], rows: readonly Row
     const inW = rows.filter((r) => r.workload === w.id && r.status === 'ok' && r.metrics[metric] !== undefined);
     for (const o of inW.filter((r) => r.group === 'ours')) {
       for (const p of inW.filter((r) => r.group !== 'ours' && r.case === o.case)) {
-        const a = o.metrics[metric]!.value;
-        const b = p.metrics[metric]!.value;
+        const a = o.metrics[metric].value;
+        const b = p.metrics[metric].value;
         out.push({ workload: w.id, case: o.case, ours: o.impl, other: p.impl, metric, advantage: w.primary.better === 'lower' ? b / a : a / b });
       }
     }

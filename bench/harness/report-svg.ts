@@ -74,8 +74,8 @@ export function renderSvg(res: BenchResult): string {
       if (ok.length === 0) continue;
       const sign = w.primary.better === 'lower' ? 1 : -1;
       const order = (r: Row): number => (r.group === 'ours' ? 0 : 1);
-      ok.sort((a, b) => order(a) - order(b) || sign * (a.metrics[w.primary.metric]!.value - b.metrics[w.primary.metric]!.value));
-      const bars = ok.map((r) => ({ label: r.label, value: r.metrics[w.primary.metric]!.value, group: r.group }));
+      ok.sort((a, b) => order(a) - order(b) || sign * (a.metrics[w.primary.metric].value - b.metrics[w.primary.metric].value));
+      const bars = ok.map((r) => ({ label: r.label, value: r.metrics[w.primary.metric].value, group: r.group }));
       const title = `${w.title}${kase ? `, ${kase}` : ''}: ${w.primary.metric} (${w.primary.better} is better, log scale)`;
       const p = panel(title, w.primary.unit, bars, y);
       body.push(...p.svg);

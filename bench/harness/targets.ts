@@ -44,7 +44,7 @@ interface Rule {
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return s.length % 2 === 1 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 /** A target over paired repetitions: met only when every repetition's figure passes. */
@@ -54,7 +54,7 @@ function paired(id: string, target: string, inputs: readonly Input[], rule: Rule
   const ms = inputs as Metric[];
   const n = Math.min(...ms.map((m) => m.reps.length));
   const figures: number[] = [];
-  for (let k = 0; k < n; k++) figures.push(rule.figure(ms.map((m) => m.reps[k]!)));
+  for (let k = 0; k < n; k++) figures.push(rule.figure(ms.map((m) => m.reps[k])));
   const passed = figures.filter(rule.ok).length;
   const range = `${rule.show(Math.min(...figures))} .. ${rule.show(Math.max(...figures))}`;
   return { id, target, status: passed === n ? 'met' : 'MISSED', measured: `${rule.show(median(figures))} (repetitions ${range}; ${passed} of ${n} met)` };
@@ -66,12 +66,12 @@ function all(id: string, target: string, parts: readonly TargetResult[]): Target
   return { id, target, status, measured: parts.map((p) => `${p.target}: ${p.measured}`).join('; ') };
 }
 
-const atMost = (limit: number, unit: string): Rule => ({ figure: ([x]) => x!, ok: (x) => x <= limit, show: (x) => `${fmt(x)} ${unit}` });
-const atLeast = (limit: number, unit: string): Rule => ({ figure: ([x]) => x!, ok: (x) => x >= limit, show: (x) => `${fmt(x)} ${unit}` });
+const atMost = (limit: number, unit: string): Rule => ({ figure: ([x]) => x, ok: (x) => x <= limit, show: (x) => `${fmt(x)} ${unit}` });
+const atLeast = (limit: number, unit: string): Rule => ({ figure: ([x]) => x, ok: (x) => x >= limit, show: (x) => `${fmt(x)} ${unit}` });
 /** Ratio of the first input to the second at least `limit` (higher-is-better figures). */
-const ratioAtLeast = (limit: number): Rule => ({ figure: ([a, b]) => a! / b!, ok: (x) => x >= limit, show: (x) => `${fmt(x)}x` });
+const ratioAtLeast = (limit: number): Rule => ({ figure: ([a, b]) => a / b, ok: (x) => x >= limit, show: (x) => `${fmt(x)}x` });
 /** Ratio of the first input to the second at most `limit`. */
-const ratioAtMost = (limit: number): Rule => ({ figure: ([a, b]) => a! / b!, ok: (x) => x <= limit, show: (x) => `${fmt(x)}x` });
+const ratioAtMost = (limit: number): Rule => ({ figure: ([a, b]) => a / b, ok: (x) => x <= limit, show: (x) => `${fmt(x)}x` });
 
 /** The contended targets of issue 10 for one of our APIs in the fairness workload at P=4. */
 function fairness(v: ReturnType<typeof lookup>, impl: string): TargetResult {

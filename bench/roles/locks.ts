@@ -21,14 +21,14 @@ export async function openLocks(impl: string, path: string, n: number): Promise<
   const handles: LockHandle[] = [];
   if (implInfo(impl).indexed) {
     handles.push(adapter.open(path));
-    const lock = awaitable(handles[0]!, impl);
-    return { at: (i) => ({ lock, index: i }), close: async () => void (await handles[0]!.close()) };
+    const lock = awaitable(handles[0], impl);
+    return { at: (i) => ({ lock, index: i }), close: async () => void (await handles[0].close()) };
   }
   const locks: AwaitableLock[] = [];
   for (let i = 0; i < n; i++) {
     handles.push(adapter.open(`${path}.${i}`));
-    locks.push(awaitable(handles[i]!, impl));
+    locks.push(awaitable(handles[i], impl));
   }
-  return { at: (i) => ({ lock: locks[i]!, index: 0 }), close: async () => void (await Promise.all(handles.map((h) => h.close()))) };
+  return { at: (i) => ({ lock: locks[i], index: 0 }), close: async () => void (await Promise.all(handles.map(async (h) => h.close()))) };
 }
 

@@ -20,13 +20,13 @@ export async function threadsRole(cfg: Extract<WorkerConfig, { role: 'threads' }
   const threads = Array.from({ length: cfg.threads }, (_, t) => {
     const w = new Worker(path.join(__dirname, '..', 'thread-child.js'), { workerData: { ...cfg, role: 'counter', worker: t, workers: cfg.threads } });
     pending.push([]);
-    w.on('message', (m: ThreadMessage) => pending[t]!.shift()?.(m));
-    w.on('error', (e) => pending[t]!.shift()?.({ type: 'error', message: e.message }));
+    w.on('message', (m: ThreadMessage) => pending[t].shift()?.(m));
+    w.on('error', (e) => pending[t].shift()?.({ type: 'error', message: e.message }));
     return w;
   });
   const next = (t: number): Promise<Record<string, unknown>> =>
     new Promise((resolve, reject) => {
-      pending[t]!.push((m) => (m.type === 'error' ? reject(new Error(`thread ${t}: ${m.message}`)) : resolve(m.type === 'result' ? m.result : {})));
+      pending[t].push((m) => (m.type === 'error' ? reject(new Error(`thread ${t}: ${m.message}`)) : resolve(m.type === 'result' ? m.result : {})));
     });
   await Promise.all(threads.map((_, t) => next(t)));
   await serve(async (c) => {

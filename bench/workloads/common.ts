@@ -84,8 +84,8 @@ export function workerBase(ctx: RunContext, info: ImplInfo, name: string, worker
 
 /** Nanosecond span from the earliest start to the latest end of several workers. */
 export function wallNs(results: ReadonlyArray<{ startNs: bigint; endNs: bigint }>): number {
-  let s = results[0]!.startNs;
-  let e = results[0]!.endNs;
+  let s = results[0].startNs;
+  let e = results[0].endNs;
   for (const r of results) {
     if (r.startNs < s) s = r.startNs;
     if (r.endNs > e) e = r.endNs;

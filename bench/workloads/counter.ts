@@ -47,7 +47,7 @@ export function verifyCounter(statePath: string, opsByWorker: readonly number[])
   for (let i = 0; i < total; i++) {
     const id = buf[COUNTER_LOG_OFFSET + i] ?? 0;
     if (id < 1 || id > opsByWorker.length) throw new VerifyError(`log slot ${i} holds ${id}: an operation overwrote another's slot`);
-    seen[id - 1]!++;
+    seen[id - 1]++;
     if (i > 0 && id !== buf[COUNTER_LOG_OFFSET + i - 1]) handovers++;
   }
   opsByWorker.forEach((n, w) => {
@@ -68,12 +68,12 @@ export async function counterSession(ctx: RunContext, info: ImplInfo, procs: num
   const configs: WorkerConfig[] = [];
   if (o.threads === true) configs.push({ ...workerBase(ctx, info, name, 0, 1), role: 'threads', threads: procs, ...options });
   else for (let w = 0; w < procs; w++) configs.push({ ...workerBase(ctx, info, name, w, procs), role: 'counter', ...options });
-  const statePath = configs[0]!.statePath;
+  const statePath = configs[0].statePath;
   const g = await WorkerGroup.start(configs);
   const runAll = async (cmd: Record<string, unknown>): Promise<unknown[]> => {
     const results = await g.all(cmd);
     if (o.threads !== true) return results;
-    const threads = results[0]!.threads;
+    const threads = results[0].threads;
     if (!Array.isArray(threads) || threads.length !== procs) throw new Error(`expected ${procs} thread results`);
     return threads as unknown[];
   };

@@ -19,9 +19,9 @@ import { interleaved, type Session } from './interleave';
 async function handoverSession(ctx: RunContext, info: ImplInfo): Promise<Session> {
   const { handover } = ctx.config;
   const configs: WorkerConfig[] = [0, 1].map((w) => ({ ...workerBase(ctx, info, `handover-${info.id}`, w, 2), role: 'handover', parkUs: handover.parkUs }));
-  const statePath = configs[0]!.statePath;
+  const statePath = configs[0].statePath;
   const g = await WorkerGroup.start(configs);
-  const w0 = g.workers[0]!;
+  const w0 = g.workers[0];
   return {
     stop: () => g.stop(),
     kill: () => g.kill(),
@@ -39,7 +39,7 @@ async function handoverSession(ctx: RunContext, info: ImplInfo): Promise<Session
       return {
         'hand-over p50': lower(percentileSorted(samples, 50), 'µs'),
         'hand-over p99': lower(percentileSorted(samples, 99), 'µs'),
-        'hand-over max': worst(samples[samples.length - 1]!, 'µs'),
+        'hand-over max': worst(samples[samples.length - 1], 'µs'),
       };
     },
   };

@@ -21,7 +21,7 @@ async function manyLocksSession(ctx: RunContext, info: ImplInfo): Promise<Sessio
   const { procs, locks, durationMs } = ctx.config.manyLocks;
   const configs: WorkerConfig[] = [];
   for (let w = 0; w < procs; w++) configs.push({ ...workerBase(ctx, info, `locks-${info.id}`, w, procs), role: 'many-locks', locks });
-  const statePath = configs[0]!.statePath;
+  const statePath = configs[0].statePath;
   const g = await WorkerGroup.start(configs, 60_000);
   return {
     stop: () => g.stop(),

@@ -24,7 +24,7 @@ const IDS = ['ours-async', 'ours-shm-async', 'fs-ext-well', 'fs-ext-async', 'os-
 async function manyWaitersSession(ctx: RunContext, info: ImplInfo, n: number): Promise<Session> {
   const { windowMs, settleMs } = ctx.config.manyWaiters;
   const configs: WorkerConfig[] = [0, 1].map((w) => ({ ...workerBase(ctx, info, `waiters-${info.id}-${n}`, w, 2), role: 'many-waiters' }));
-  const statePath = configs[0]!.statePath;
+  const statePath = configs[0].statePath;
   const g = await WorkerGroup.start(configs);
   const [holder, waiter] = g.workers as [(typeof g.workers)[0], (typeof g.workers)[0]];
   const step = async (w: typeof holder, cmd: Record<string, unknown>): Promise<Record<string, unknown>> => {
@@ -50,7 +50,7 @@ async function manyWaitersSession(ctx: RunContext, info: ImplInfo, n: number): P
         'KiB/waiter': lower(num(p, 'rssDelta') / 1024 / n, 'KiB'),
         'loop delay p99': lower(num(p, 'loopP99Ms'), 'ms'),
         'readFile p50': lower(percentileSorted(reads, 50), 'ms'),
-        'readFile max': worst(reads[reads.length - 1]!, 'ms'),
+        'readFile max': worst(reads[reads.length - 1], 'ms'),
       };
     },
   };

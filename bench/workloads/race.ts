@@ -20,7 +20,7 @@ function verifyRace(statePath: string, procs: number, tracks: number, laps: numb
   if (violations !== 0) throw new VerifyError(`${violations} times a process found its newly locked track occupied (or its own track taken)`);
   const buf = readStateFile(statePath);
   const expected = new Array<number>(tracks).fill(procs * laps);
-  for (let w = 0; w < procs; w++) expected[startTrack(w, procs, tracks)]!++;
+  for (let w = 0; w < procs; w++) expected[startTrack(w, procs, tracks)]++;
   for (let t = 0; t < tracks; t++) {
     const visits = buf.length >= t * 8 + 8 ? buf.readUInt32LE(t * 8 + 4) : 0;
     if (visits !== expected[t]) throw new VerifyError(`track ${t} counted ${visits} visits, expected ${expected[t]}`);
@@ -32,7 +32,7 @@ async function raceSession(ctx: RunContext, info: ImplInfo, procs: number): Prom
   const name = `race-${info.id}-P${procs}`;
   const configs: WorkerConfig[] = [];
   for (let w = 0; w < procs; w++) configs.push({ ...workerBase(ctx, info, name, w, procs), role: 'race', tracks: race.tracks, laps: race.laps });
-  const statePath = configs[0]!.statePath;
+  const statePath = configs[0].statePath;
   const g = await WorkerGroup.start(configs);
   return {
     stop: () => g.stop(),

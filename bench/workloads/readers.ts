@@ -18,7 +18,7 @@ async function readersSession(ctx: RunContext, info: ImplInfo, procs: number): P
   const { readers, warmupMs } = ctx.config;
   const configs: WorkerConfig[] = [];
   for (let w = 0; w < procs; w++) configs.push({ ...workerBase(ctx, info, `readers-${info.id}-P${procs}`, w, procs), role: 'readers' });
-  const statePath = configs[0]!.statePath;
+  const statePath = configs[0].statePath;
   const g = await WorkerGroup.start(configs);
   let rep = 0;
   return {

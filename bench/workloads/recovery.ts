@@ -28,7 +28,7 @@ const PARK_MS = 50;
 async function recoverySession(ctx: RunContext, info: ImplInfo): Promise<Session> {
   const [holderCfg, waiterCfg] = [0, 1].map((w): WorkerConfig => ({ ...workerBase(ctx, info, `recovery-${info.id}`, w, 2), role: 'sporadic' })) as [WorkerConfig, WorkerConfig];
   const waiter = await WorkerGroup.start([waiterCfg]);
-  const w = waiter.workers[0]!;
+  const w = waiter.workers[0];
   return {
     stop: () => waiter.stop(),
     kill: () => waiter.kill(),

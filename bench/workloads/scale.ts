@@ -26,9 +26,9 @@ async function scaleHolder(ctx: RunContext, info: ImplInfo, measureOther: boolea
       [{ ...workerBase(ctx, info, `scale-${info.id}`, 0, 1), role: 'scale', reps, repMs: scale.repMs, held: scale.held, sparseMax, alternatingMax: scale.alternatingMax, widths: scale.widths, setupBudgetMs: scale.setupBudgetMs, measureOther }],
       scale.setupBudgetMs + 120_000,
       async ([w]) => {
-        await w!.expect('ready');
+        await w.expect('ready');
         for (;;) {
-          const m = await w!.next();
+          const m = await w.next();
           if (m.type === 'done') break;
           if (m.type === 'error') throw new Error(String(m.message));
           if (m.type !== 'case') continue;
@@ -46,7 +46,7 @@ async function scaleHolder(ctx: RunContext, info: ImplInfo, measureOther: boolea
           rows.push(row('scale', kase, who, 'ok', metrics, note));
           ctx.log(`  scale ${kase} ${who.label}: ${us.map((x) => x.toFixed(2)).join(', ')} µs/pair`);
         }
-        await w!.stop();
+        await w.stop();
       },
     );
   } catch (e) {

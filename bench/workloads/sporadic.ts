@@ -19,7 +19,7 @@ import { interleaved, type Session } from './interleave';
 async function sporadicSession(ctx: RunContext, info: ImplInfo): Promise<Session> {
   const { idleMs, releaseDelayMs } = ctx.config.sporadic;
   const configs: WorkerConfig[] = [0, 1].map((w) => ({ ...workerBase(ctx, info, `sporadic-${info.id}`, w, 2), role: 'sporadic' }));
-  const statePath = configs[0]!.statePath;
+  const statePath = configs[0].statePath;
   const g = await WorkerGroup.start(configs);
   const [holder, waiter] = g.workers as [(typeof g.workers)[0], (typeof g.workers)[0]];
   let last = Date.now();

@@ -20,7 +20,7 @@ async function wideWriterSession(ctx: RunContext, info: ImplInfo): Promise<Sessi
   const workers = readers + 1;
   const configs: WorkerConfig[] = [];
   for (let w = 0; w < workers; w++) configs.push({ ...workerBase(ctx, info, `wide-${info.id}`, w, workers), role: 'wide-writer', width, readUs });
-  const statePath = configs[0]!.statePath;
+  const statePath = configs[0].statePath;
   const g = await WorkerGroup.start(configs);
   return {
     stop: () => g.stop(),
@@ -35,7 +35,7 @@ async function wideWriterSession(ctx: RunContext, info: ImplInfo): Promise<Sessi
       const waits = numbers(results[0], 'waitsMs').sort((a, b) => a - b);
       if (waits.length === 0) throw new VerifyError('the writer never got its range');
       return {
-        'worst wait': worst(waits[waits.length - 1]!, 'ms'),
+        'worst wait': worst(waits[waits.length - 1], 'ms'),
         'wait p50': lower(percentileSorted(waits, 50), 'ms'),
         writes: higher(waits.length, 'writes'),
         'reads/s': higher(results.reduce((a, r) => a + num(r, 'reads'), 0) / (ms / 1000), 'reads/s'),

@@ -36,6 +36,8 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
   if (typeof value === 'symbol') return 'a symbol';
   if (typeof value === 'function') return 'a function';
+  // Only primitives are left here (objects were described above), so String() is exact.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a primitive, see above
   return `${typeof value} ${String(value)}`;
 }
 

@@ -35,6 +35,7 @@ export function describePgNamespace(url: string, namespace: string): string {
 function loadPg(): PgModule {
   try {
     // Loaded on demand (CommonJS require): `pg` is an optional peer dependency.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy load of an optional peer
     return require('../postgres/index') as PgModule;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') {

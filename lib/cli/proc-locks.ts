@@ -72,7 +72,7 @@ export function parseLockLine(line: string, key: string): KernelLock | null {
   const [mode, pid, , start, end] = tokens.slice(-5) as [string, string, string, string, string];
   const first = Number(start);
   return {
-    type: tokens[1] === '->' ? (tokens[2] as string) : (tokens[1] as string),
+    type: tokens[1] === '->' ? (tokens[2]) : (tokens[1]),
     write: mode === 'WRITE',
     pid: pid === '-1' ? null : Number(pid),
     start: first,
@@ -173,7 +173,7 @@ export function fcntlWaiters(file: FileKey): FcntlWaiter[] {
       if (cmd !== F_SETLKW && cmd !== F_OFD_SETLKW) continue;
       const fd = Number(fields[1]);
       if (!sameFile(`/proc/${pid}/fd/${fd}`, file)) continue;
-      out.push({ pid, tid, fd, type: cmd === F_OFD_SETLKW ? 'OFDLCK' : 'POSIX', request: readRequest(pid, BigInt(fields[3] as string)) });
+      out.push({ pid, tid, fd, type: cmd === F_OFD_SETLKW ? 'OFDLCK' : 'POSIX', request: readRequest(pid, BigInt(fields[3])) });
     }
   }
   return out;

@@ -90,7 +90,7 @@ function ownersOf(lock: KernelLock, locks: readonly KernelLock[], owners: readon
   const fds = owners.filter((o) => sameLock(o.lock, lock) && (lock.pid === null || o.pid === lock.pid));
   const twins = locks.filter((l) => !l.blocked && sameLock(l, lock) && l.pid === lock.pid);
   if (twins.length === 1 || fds.length !== twins.length) return fds;
-  return [fds[twins.indexOf(lock)] as FdLock];
+  return [fds[twins.indexOf(lock)]];
 }
 
 /** Collects the report for the lock file at `path`; throws `LockPathError` when it cannot be stat'ed. */

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { LockError, LockPathError, LockSystemError } from './errors';
+import { type LockError, LockPathError, LockSystemError } from './errors';
 
 const REASONS: Record<string, string> = {
   ELOOP: 'is a symbolic link (refused: lock files are opened without following links)',

@@ -278,7 +278,7 @@ export class LockManager implements LockManagerLike {
 
   #call<T>(args: RequestArgs<T>, resolve: (value: unknown) => void, reject: (reason: unknown) => void): Call {
     return {
-      args: args as RequestArgs<unknown>,
+      args: args,
       name: this.#encode(args.name),
       resolve,
       reject,
@@ -451,7 +451,7 @@ export class LockManager implements LockManagerLike {
     try {
       for (;;) {
         while (req.watching.length > 0) {
-          const unit = req.watching[0] as number;
+          const unit = req.watching[0];
           await this.#waitGone(req, unit);
           if (req.phase !== 'pending') return;
           req.watching.shift();

@@ -98,7 +98,7 @@ export interface EncodedName {
 export function encodeName(name: string): EncodedName {
   const bytes = Buffer.from(name, 'utf16le');
   let hash = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ (bytes[i] as number), 0x01000193);
+  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ (bytes[i]), 0x01000193);
   return { bytes, hash: hash >>> 0 };
 }
 
@@ -299,7 +299,7 @@ export class Registry {
   stateOf(unit: number): SlotState {
     const one = Buffer.alloc(1);
     fs.readSync(this.watchFd, one, 0, 1, livenessByte(unit));
-    return one[0] as SlotState;
+    return one[0];
   }
 
   /** Frees this manager's slot: marks it free, then drops its liveness lock. */

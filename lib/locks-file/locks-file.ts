@@ -286,7 +286,7 @@ export class LocksFile {
       opts = toAcquire(options, true);
       this.#assertUsable(opts.write);
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err);
     }
     if (opts.signal?.aborted === true) return Promise.reject(abortError(opts.signal));
     return new Promise<T>((resolve, reject) => {

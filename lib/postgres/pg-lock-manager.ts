@@ -48,6 +48,7 @@ function notSupported(message: string): DOMException {
 }
 
 /** `'lost'`: emitted once when a session of this owner died (the `LockLostError` every later call rejects with). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- typed 'lost' events on an EventEmitter subclass
 export interface PgLockManager {
   on(event: 'lost', listener: (error: LockLostError) => void): this;
   once(event: 'lost', listener: (error: LockLostError) => void): this;
@@ -55,6 +56,7 @@ export interface PgLockManager {
 }
 
 /** The Web Locks `LockManager` on PostgreSQL. See the module documentation. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class PgLockManager extends EventEmitter implements LockManagerLike {
   /** The id this manager reports in `query()` entries. */
   readonly clientId: string;
@@ -132,10 +134,10 @@ export class PgLockManager extends EventEmitter implements LockManagerLike {
       const granted = await this.#lock(session, lockName, mode, { ifAvailable, steal, signal }, stop);
       if (!granted) {
         reusable = true;
-        return await (callback as LockGrantedCallback<T>)(null);
+        return await (callback)(null);
       }
       const lock: Lock = { name: lockName, mode };
-      const ran = (async () => (callback as LockGrantedCallback<T>)(lock))();
+      const ran = (async () => (callback)(lock))();
       try {
         return await Promise.race([ran, stop.then((error) => Promise.reject(error))]);
       } finally {
@@ -201,12 +203,12 @@ export class PgLockManager extends EventEmitter implements LockManagerLike {
     for (const row of (result?.rows ?? []) as Array<{ granted: boolean; mode: string; query: string }>) {
       const parsed = /^\/\*\S+ \S+ ([0-9a-f]*)\*\/ SELECT \S+\(hashtextextended\('((?:[^']|'')*)', 0\)\)/.exec(row.query);
       if (parsed === null) continue;
-      const text = (parsed[2] as string).replace(/''/g, "'");
+      const text = (parsed[2]).replace(/''/g, "'");
       if (!text.startsWith(prefix)) continue;
       const info: LockInfo = {
         name: text.slice(prefix.length),
         mode: row.mode === 'ExclusiveLock' ? 'exclusive' : 'shared',
-        clientId: Buffer.from(parsed[1] as string, 'hex').toString('utf8'),
+        clientId: Buffer.from(parsed[1], 'hex').toString('utf8'),
       };
       (row.granted ? held : pending).push(info);
     }

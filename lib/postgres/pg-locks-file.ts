@@ -100,6 +100,7 @@ interface ReleaseJob {
 }
 
 /** `'lost'`: emitted once when a session of this owner died (the `LockLostError` every later call rejects with). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- typed 'lost' events on an EventEmitter subclass
 export interface PgLocksFile {
   on(event: 'lost', listener: (error: LockLostError) => void): this;
   once(event: 'lost', listener: (error: LockLostError) => void): this;
@@ -107,6 +108,7 @@ export interface PgLocksFile {
 }
 
 /** Async indexed read/write locks on a PostgreSQL server. See the module documentation. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class PgLocksFile extends EventEmitter {
   /** The lock space. */
   readonly space: string;
@@ -188,7 +190,7 @@ export class PgLocksFile extends EventEmitter {
       opts = toAcquire(options, true);
       this.#state.assertUsable();
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err);
     }
     const signal = opts.signal;
     if (signal?.aborted === true) return Promise.reject(abortError(signal));
@@ -219,7 +221,7 @@ export class PgLocksFile extends EventEmitter {
       range = spec === undefined ? undefined : toRange(spec);
       this.#state.assertUsable();
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err);
     }
     const start = range?.start ?? 0;
     const end = range === undefined ? Number.MAX_SAFE_INTEGER : range.start + range.count;

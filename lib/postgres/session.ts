@@ -43,7 +43,7 @@ export function toClientConfig(connection: unknown, applicationName: string): Cl
     if (connection.length === 0) throw new InvalidArgumentError('ERR_INVALID_ARG_VALUE', 'connection', 'expected a non-empty connection string');
     base = { connectionString: connection };
   } else if (typeof connection === 'object' && connection !== null && !Array.isArray(connection)) {
-    base = connection as ClientConfig;
+    base = connection;
   } else {
     throw invalidType('connection', 'a connection string or a pg client config', connection);
   }

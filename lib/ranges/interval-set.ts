@@ -30,7 +30,7 @@ function upperBound(a: readonly number[], x: number): number {
   let hi = a.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (a[mid]! <= x) lo = mid + 1;
+    if (a[mid] <= x) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -45,10 +45,10 @@ class Leaf {
   next: Leaf | null = null;
 
   get length(): number { return this.starts.length; }
-  start(i: number): number { return this.starts[i]!; }
-  end(i: number): number { return Math.abs(this.ends[i]!); }
-  write(i: number): boolean { return this.ends[i]! > 0; }
-  setEnd(i: number, end: number): void { this.ends[i] = this.ends[i]! > 0 ? end : -end; }
+  start(i: number): number { return this.starts[i]; }
+  end(i: number): number { return Math.abs(this.ends[i]); }
+  write(i: number): boolean { return this.ends[i] > 0; }
+  setEnd(i: number, end: number): void { this.ends[i] = this.ends[i] > 0 ? end : -end; }
 
   insert(i: number, start: number, end: number, write: boolean): void {
     this.starts.splice(i, 0, start);
@@ -244,7 +244,7 @@ export class IntervalSet {
       return n.length > MAX ? split(n) : null;
     }
     const i = upperBound(n.keys, start);
-    const s = this.insertInto(n.kids[i]!, start, end, write);
+    const s = this.insertInto(n.kids[i], start, end, write);
     if (!s) return null;
     n.keys.splice(i, 0, s[0]);
     n.kids.splice(i + 1, 0, s[1]);
@@ -267,13 +267,13 @@ export class IntervalSet {
   private removeFrom(n: TreeNode, start: number): void {
     if (n instanceof Leaf) return n.remove(upperBound(n.starts, start) - 1);
     const i = upperBound(n.keys, start);
-    const kid = n.kids[i]!;
+    const kid = n.kids[i];
     this.removeFrom(kid, start);
     if (entries(kid) >= MIN) return;
     // Underfull: join it with a sibling, and split that again in halves if it overflows.
     const j = i > 0 ? i - 1 : i;
-    const l = n.kids[j]!;
-    join(l, n.keys[j]!, n.kids[j + 1]!);
+    const l = n.kids[j];
+    join(l, n.keys[j], n.kids[j + 1]);
     n.keys.splice(j, 1);
     n.kids.splice(j + 1, 1);
     if (entries(l) > MAX) {

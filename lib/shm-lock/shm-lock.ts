@@ -131,7 +131,7 @@ export class ShmLock implements Disposable, AsyncDisposable {
     try {
       return this.#acquire(toPlan(timeout)).then((outcome) => outcome === 'acquired');
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err);
     }
   }
 
@@ -300,7 +300,7 @@ export class ShmLock implements Disposable, AsyncDisposable {
     }
     const freed = file.release();
     if (freed) this.#log('released');
-    else this.#logger?.warn(`${this}: released, but the lock file had been deleted or replaced by someone else; left it alone`);
+    else this.#logger?.warn(`${this.toString()}: released, but the lock file had been deleted or replaced by someone else; left it alone`);
     return freed;
   }
 
@@ -353,10 +353,10 @@ export class ShmLock implements Disposable, AsyncDisposable {
   }
 
   #notAcquired(request: Request, outcome: Exclude<Outcome, 'acquired'>): LockError {
-    if (outcome === 'aborted') return new LockAbortError(`${this}: the lock acquire was aborted`, request.plan.signal?.reason);
-    if (outcome === 'exit') return new LockAbortError(`${this}: the exit event is set`, this.#exit.signal.reason);
-    if (!request.blocking) return new LockBusyError(`${this}: held by another holder`);
-    return new LockTimeoutError(`${this}: not acquired within ${request.timeout} ms`);
+    if (outcome === 'aborted') return new LockAbortError(`${this.toString()}: the lock acquire was aborted`, request.plan.signal?.reason);
+    if (outcome === 'exit') return new LockAbortError(`${this.toString()}: the exit event is set`, this.#exit.signal.reason);
+    if (!request.blocking) return new LockBusyError(`${this.toString()}: held by another holder`);
+    return new LockTimeoutError(`${this.toString()}: not acquired within ${request.timeout} ms`);
   }
 
   /** The event that stops acquires while set (the one given as `options.exitEvent`, or this instance's own). */
@@ -437,7 +437,7 @@ export class ShmLock implements Disposable, AsyncDisposable {
   }
 
   #assertOpen(): void {
-    if (this.#closing.signal.aborted) throw new LockClosedError(`${this}: this ShmLock is closed`);
+    if (this.#closing.signal.aborted) throw new LockClosedError(`${this.toString()}: this ShmLock is closed`);
   }
 
   /** `ShmLock(name=…, uuid=…, pollInterval=…, description=…)`. */
@@ -446,7 +446,7 @@ export class ShmLock implements Disposable, AsyncDisposable {
   }
 
   #log(message: string): void {
-    this.#logger?.debug(`${this}: ${message}`);
+    this.#logger?.debug(`${this.toString()}: ${message}`);
   }
 }
 

@@ -91,7 +91,7 @@ export class LineChild {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const at = this.#lines.findIndex(match);
-      if (at >= 0) return this.#lines.splice(at, 1)[0] as string;
+      if (at >= 0) return this.#lines.splice(at, 1)[0];
       if (this.#exit !== undefined) {
         throw new Error(`child ${this.pid} exited (${JSON.stringify(this.#exit)}) before ${what}; stderr:\n${this.#stderr}`);
       }

@@ -26,7 +26,7 @@ export class Random {
   }
 
   pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)] as T;
+    return items[this.int(items.length)];
   }
 }
 

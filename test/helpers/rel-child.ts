@@ -70,7 +70,7 @@ export class Child {
     const deadline = Date.now() + ms;
     for (;;) {
       const at = this.#lines.findIndex(match);
-      if (at >= 0) return this.#lines.splice(at, 1)[0] as string;
+      if (at >= 0) return this.#lines.splice(at, 1)[0];
       if (this.#exit !== undefined) throw new Error(`child ${this.pid} exited ${JSON.stringify(this.#exit)} before ${what}; stderr: ${this.#stderr}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`child ${this.pid}: no ${what} within ${ms} ms; stderr: ${this.#stderr}`);

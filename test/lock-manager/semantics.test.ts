@@ -148,7 +148,7 @@ test('FIFO among 20 managers of one thread, exclusive and shared mixed: grants f
   const holder = manager('holder');
   const release = await hold(holder, 'fifo');
   const order: string[] = [];
-  const modes = Array.from({ length: 20 }, (_, i) => (i % 3 === 0 ? 'exclusive' : 'shared') as 'exclusive' | 'shared');
+  const modes = Array.from({ length: 20 }, (_, i) => (i % 3 === 0 ? 'exclusive' : 'shared'));
   // Shared requests i and i + 1 (between two exclusive ones) each wait until both run: granted
   // together they pass, granted one after the other they would time out.
   const started = new Map<number, () => void>();

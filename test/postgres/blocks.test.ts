@@ -66,8 +66,8 @@ test('every change of holdings takes its keys in the one global order (no deadlo
     held.set(start, start + 1 + rnd.int(300), rnd.chance(0.5));
     const steps = acquireSteps(from, holdingsOf(held.segments())).filter((step) => !step.unlock);
     for (let j = 1; j < steps.length; j++) {
-      const a = rank((steps[j - 1] as (typeof steps)[number]).entry);
-      const b = rank((steps[j] as (typeof steps)[number]).entry);
+      const a = rank((steps[j - 1]).entry);
+      const b = rank((steps[j]).entry);
       if (before(b, a)) throw new Error(`seed ${seed} round ${round}: key ${b.join('/')} taken after ${a.join('/')}`);
     }
   }

@@ -288,9 +288,9 @@ test('random workload of two owners agrees with a brute-force model', async () =
     const other = 1 - who;
     const start = rnd.chance(0.3) ? rnd.int(16) * 16 : rnd.int(SIZE - 1);
     const count = 1 + rnd.int(Math.min(SIZE - start, rnd.chance(0.5) ? 20 : 200) - 1);
-    const me = owners[who] as PgLocksFile;
-    const mine = model[who] as Array<'r' | 'w' | undefined>;
-    const theirs = model[other] as Array<'r' | 'w' | undefined>;
+    const me = owners[who];
+    const mine = model[who];
+    const theirs = model[other];
     if (rnd.chance(0.3)) {
       await me.release([start, count]);
       for (let i = start; i < start + count; i++) mine[i] = undefined;

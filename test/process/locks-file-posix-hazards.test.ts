@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { LocksFile, type Logger } from 'locksfile';
+import { type LocksFile, type Logger } from 'locksfile';
 import { killAll, type LineChild, spawnNode } from '../helpers/children';
 import { fixture, ROOT } from '../helpers/paths';
 import { useScratchDir } from '../helpers/scratch';

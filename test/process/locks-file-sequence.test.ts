@@ -71,7 +71,7 @@ describe.each(['async', 'sync'] as const)('pylocksfile two-process sequence (%s 
     let ra = await a.acquire([0, 3], W);
     expect(ra).toMatchObject({ probe: null, granted: true, held: [r(0, 3, W)] });
     // B1: W 3-5, free.
-    let rb = await b.acquire([3, 3], W);
+    const rb = await b.acquire([3, 3], W);
     expect(rb).toMatchObject({ probe: null, granted: true, held: [r(3, 3, W)] });
     expect(writers(0, 8)).toEqual([0, 1, 2, 3, 4, 5]);
 

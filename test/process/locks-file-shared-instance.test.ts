@@ -170,10 +170,10 @@ describe('handles are request scopes', () => {
     // r2 waits behind r1 only; both reads are in, the writer waits for both.
     expect(order).toEqual(['r1', 'r2']);
     const [r1, r2] = (await Promise.all(grants.slice(0, 2))) as LockHandle[];
-    (r1 as LockHandle).release();
+    (r1).release();
     await turn(20);
     expect(order).toEqual(['r1', 'r2']);
-    (r2 as LockHandle).release();
+    (r2).release();
     const w = (await grants[2]) as LockHandle;
     expect(order).toEqual(['r1', 'r2', 'w']);
     expect(lf.held()).toEqual([{ start: 1, count: 1, write: true }]);

@@ -84,7 +84,7 @@ function step(set: IntervalSet, model: Model, op: Op): void {
   if (set.size !== all.length) expect(set.size).toBe(all.length);
   // Redundant with the model (its runs are maximal by construction), but states the contract.
   for (let i = 1; i < got.length; i++) {
-    const [a, b] = [got[i - 1]!, got[i]!];
+    const [a, b] = [got[i - 1], got[i]];
     if (!(a.start < a.end && a.end <= b.start && (a.end < b.start || a.write !== b.write))) {
       throw new Error(`not sorted, disjoint and maximal: ${JSON.stringify([a, b])}`);
     }
@@ -97,7 +97,7 @@ function expectSame(got: readonly Segment[], want: readonly Segment[]): void {
 }
 
 function same(a: readonly Segment[], b: readonly Segment[]): boolean {
-  return a.length === b.length && a.every((x, i) => x.start === b[i]!.start && x.end === b[i]!.end && x.write === b[i]!.write);
+  return a.length === b.length && a.every((x, i) => x.start === b[i].start && x.end === b[i].end && x.write === b[i].write);
 }
 
 function span(base: number, n: number): number[] {
@@ -145,7 +145,7 @@ describe('IntervalSet matches a per-index model', () => {
           const a = span(0, n);
           for (let i = n - 1; i > 0; i--) {
             const j = Math.floor(rand() * (i + 1));
-            [a[i], a[j]] = [a[j]!, a[i]!];
+            [a[i], a[j]] = [a[j], a[i]];
           }
           return a;
         };
@@ -186,7 +186,7 @@ describe('IntervalSet matches a per-index model', () => {
           const m = new Model(span(0, U));
           // Every even index held, modes cycling: ~4,000 segments, a three-level tree.
           for (let i = 0; i < U; i += 2) {
-            const write = modes[(i / 2) % modes.length]!;
+            const write = modes[(i / 2) % modes.length];
             set.set(i, i + 1, write);
             m.set(i, i + 1, write);
           }
