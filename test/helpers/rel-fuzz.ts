@@ -322,7 +322,7 @@ export function createFuzzer(options: { sandbox: string; extra?: readonly FuzzTa
     {
       name: 'close',
       args: fc.array(anyValue, { maxLength: 1 }),
-      run: (args) => (subject.close)(...args),
+      run: (args) => (subject.close as (...a: unknown[]) => unknown)(...args),
       cleanup: () => baseline(),
     },
     {
@@ -332,7 +332,7 @@ export function createFuzzer(options: { sandbox: string; extra?: readonly FuzzTa
       run: (args) => {
         const [spec, twice, extra] = args as [[number, number], boolean, unknown];
         const h = subject.lockSync(spec, { write: true });
-        (h.release)(extra);
+        (h.release as (...a: unknown[]) => unknown)(extra);
         if (twice) h[Symbol.dispose]();
         return h;
       },
@@ -415,7 +415,7 @@ export function createFuzzer(options: { sandbox: string; extra?: readonly FuzzTa
       const stderrWrite = process.stderr.write;
       process.chdir(sandbox);
       // `verbose: true` without a logger logs to stderr: keep the test output readable.
-      process.stderr.write = ((): boolean => true);
+      process.stderr.write = ((): boolean => true) as typeof process.stderr.write;
       try {
         const details = await fc.check(
           fc.asyncProperty(
@@ -526,7 +526,7 @@ export function shmFuzzTargets(sandbox: string): FuzzTarget[] {
       (a) => (subject.addExitHandlers as Fn)(...a),
       false,
       false,
-      sweep([{ signals: false }], 0, ['exit', 'finalization']).filter((a) => typeof a[0] === 'object' && a[0] !== null && !Array.isArray(a[0]) && Object.getPrototypeOf(a[0]) === Object.prototype && Object.keys(a[0]).length === 1).map(([o]) => [{ ...(o as object), signals: false }]),
+      sweep([{ signals: false }], 0, ['exit', 'finalization']).filter((a) => typeof a[0] === 'object' && a[0] !== null && !Array.isArray(a[0]) && Object.getPrototypeOf(a[0]) === Object.prototype && Object.keys(a[0] as object).length === 1).map(([o]) => [{ ...(o as object), signals: false }]),
     ),
     method(
       'description=',
