@@ -77,6 +77,11 @@ export class LineChild {
     return [...this.#lines];
   }
 
+  /** Whether a line matching `match` arrived and was not consumed. */
+  has(match: (line: string) => boolean): boolean {
+    return this.#lines.some(match);
+  }
+
   #wake(): void {
     const waiters = this.#waiters;
     this.#waiters = [];
@@ -113,9 +118,9 @@ export class LineChild {
   }
 
   /** Sends one command line and returns the child's next line (its reply). */
-  ask(line: string): Promise<string> {
+  ask(line: string, timeoutMs = LINE_TIMEOUT_MS): Promise<string> {
     this.send(line);
-    return this.takeLine();
+    return this.takeLine(() => true, timeoutMs, `the reply to "${line}"`);
   }
 
   /** Closes the child's stdin (fixtures treat EOF as "exit"). */

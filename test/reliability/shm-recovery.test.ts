@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ShmLock } from 'locksfile';
-import { killAllChildren, nodeChild } from '../helpers/rel-child';
+import { killAll, spawnNode } from '../helpers/children';
 import { fixture, tmpDir } from '../helpers/paths';
 
 let dir: string;
@@ -16,7 +16,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  await killAllChildren();
+  await killAll();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -25,8 +25,8 @@ test.each([
   ['right after its exclusive create (before its kernel lock)', 'create'],
   ['after its kernel lock, before writing its uuid', 'create-lock'],
 ])('a holder SIGKILLed %s: the next acquire (sync and async) gets the lock', async (_when, step) => {
-  const child = nodeChild(fixture('rel-shm-step'), [step, dir, 'victim']);
-  expect(await child.line()).toBe('ready');
+  const child = spawnNode(fixture('rel-shm-step'), [step, dir, 'victim']);
+  expect(await child.takeLine()).toBe('ready');
   child.kill('SIGKILL');
   await child.waitExit();
   expect(fs.existsSync(path.join(dir, 'victim'))).toBe(true);
