@@ -90,7 +90,8 @@ export class LineChild {
 
   /**
    * Removes and returns the first unconsumed line that satisfies `match` (earlier lines stay
-   * queued). Rejects when the child exits or `timeoutMs` passes first.
+   * queued). Rejects when the child exits or `timeoutMs` passes first (`Infinity`: only on
+   * exit, for callers that bound the wait themselves).
    */
   async takeLine(match: (line: string) => boolean = () => true, timeoutMs = LINE_TIMEOUT_MS, what = 'a line'): Promise<string> {
     const deadline = Date.now() + timeoutMs;
@@ -103,7 +104,7 @@ export class LineChild {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`child ${this.pid}: no ${what} within ${timeoutMs} ms; stderr:\n${this.#stderr}`);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
+        const timer = Number.isFinite(left) ? setTimeout(resolve, left) : undefined;
         this.#waiters.push(() => {
           clearTimeout(timer);
           resolve();
