@@ -7,21 +7,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockFileReplacedError, LocksFile } from 'locksfile';
-import { killAll, type LineChild, spawnNode } from '../helpers/children';
+import { type LineChild, spawnNode } from '../helpers/children';
 import { untilBlocked } from '../helpers/kernel-locks';
-import { fixture, tmpDir } from '../helpers/paths';
+import { fixture } from '../helpers/paths';
+import { useScratchDir } from '../helpers/scratch';
 
-let dir: string;
+const scratch = useScratchDir('locksfile-rel-');
 let lockPath: string;
 
 beforeEach(() => {
-  dir = tmpDir('locksfile-rel-');
-  lockPath = path.join(dir, 'replaced.lock');
-});
-
-afterEach(async () => {
-  await killAll();
-  fs.rmSync(dir, { recursive: true, force: true });
+  lockPath = path.join(scratch(), 'replaced.lock');
 });
 
 async function owner(): Promise<LineChild> {
