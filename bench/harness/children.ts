@@ -4,9 +4,8 @@
  *
  * @packageDocumentation
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
+import { LineChild } from '../../test/helpers/children';
 import { implInfo } from '../adapters/catalog';
 import { repoRoot } from './paths';
 import { parseMessage, type Message, type WorkerConfig } from './protocol';
@@ -14,64 +13,32 @@ import { parseMessage, type Message, type WorkerConfig } from './protocol';
 /** Thrown when a case exceeds its hard timeout. */
 export class HangError extends Error {}
 
-/** A running worker process. */
+/** A running worker process: JSON messages over the line protocol of {@link LineChild}. */
 export class Child {
   /** Label used in error messages. */
   readonly label: string;
-  private readonly proc: ChildProcessWithoutNullStreams;
-  private readonly queue: Message[] = [];
-  private readonly waiters: Array<{ resolve: (m: Message) => void; reject: (e: Error) => void }> = [];
-  private stderrTail = '';
-  private dead: Error | null = null;
+  readonly #child: LineChild;
   /** Resolves when the process has exited. */
   readonly exited: Promise<void>;
 
   constructor(label: string, command: string, args: readonly string[]) {
     this.label = label;
-    this.proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.proc.stdin.on('error', () => {
-      /* the exit handler reports the death */
-    });
-    this.proc.stderr.setEncoding('utf8');
-    this.proc.stderr.on('data', (d: string) => {
-      this.stderrTail = (this.stderrTail + d).slice(-2000);
-    });
-    readline.createInterface({ input: this.proc.stdout }).on('line', (line) => {
-      const m = parseMessage(line);
-      if (m === null) return;
-      const w = this.waiters.shift();
-      if (w !== undefined) w.resolve(m);
-      else this.queue.push(m);
-    });
-    this.exited = new Promise((resolve) => {
-      this.proc.on('error', (e) => {
-        this.die(new Error(`${label}: cannot start: ${e.message}`));
-        resolve();
-      });
-      this.proc.on('exit', (code, signal) => {
-        const tail = this.stderrTail.trim().split('\n').slice(-6).join(' | ');
-        this.die(new Error(`${label}: exited (code ${code}, signal ${signal})${tail ? `: ${tail}` : ''}`));
-        resolve();
-      });
-    });
-  }
-
-  private die(e: Error): void {
-    if (this.dead === null) this.dead = e;
-    for (const w of this.waiters.splice(0)) w.reject(this.dead);
+    this.#child = new LineChild(command, args);
+    this.exited = this.#child.exited.then(() => undefined);
   }
 
   /** Sends one command. */
   send(msg: Readonly<Record<string, unknown>>): void {
-    if (this.dead === null) this.proc.stdin.write(`${JSON.stringify(msg)}\n`);
+    this.#child.send(JSON.stringify(msg));
   }
 
-  /** The next message; rejects when the process dies first. */
-  next(): Promise<Message> {
-    const m = this.queue.shift();
-    if (m !== undefined) return Promise.resolve(m);
-    if (this.dead !== null) return Promise.reject(this.dead);
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  /** The next message (other output is skipped); rejects when the process dies first. */
+  async next(): Promise<Message> {
+    try {
+      return parseMessage(await this.#child.takeLine((l) => parseMessage(l) !== null, Infinity, 'a message')) as Message;
+    } catch (e) {
+      throw new Error(`${this.label}: ${(e as Error).message}`);
+    }
   }
 
   /** The next message, which must be of `type` (an `error` message is thrown). */
@@ -92,7 +59,7 @@ export class Child {
 
   /** Kills the process if it still runs. */
   kill(): void {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
+    this.#child.kill('SIGKILL');
   }
 }
 

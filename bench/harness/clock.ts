@@ -6,7 +6,9 @@
  * @packageDocumentation
  */
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
+import { sleepSync } from '../../test/helpers/sleep';
+
+export { sleepSync };
 
 /** Monotonic time in nanoseconds (system-wide clock). */
 export function nowNs(): bigint {
@@ -16,11 +18,6 @@ export function nowNs(): bigint {
 /** Microseconds elapsed between two `nowNs()` readings. */
 export function usBetween(from: bigint, to: bigint): number {
   return Number(to - from) / 1e3;
-}
-
-/** Blocks the thread (no event loop) for `ms` milliseconds. */
-export function sleepSync(ms: number): void {
-  if (ms > 0) Atomics.wait(sleeper, 0, 0, ms);
 }
 
 /** Busy-waits `us` microseconds (a stand-in for work done while holding a lock). */

@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+import type { BenchConfig } from './config';
 import type { HistogramData } from './histogram';
 
 /** One parsed protocol message. */
@@ -98,14 +99,4 @@ export type WorkerConfig =
   | (WorkerBase & { readonly role: 'many-waiters' })
   | (WorkerBase & { readonly role: 'many-locks'; readonly locks: number })
   | (WorkerBase & { readonly role: 'threads'; readonly threads: number; readonly holdUs: number; readonly yieldEachOp: boolean; readonly monitor: boolean; readonly pollS: number })
-  | (WorkerBase & {
-      readonly role: 'scale';
-      readonly reps: number;
-      readonly repMs: number;
-      readonly held: readonly number[];
-      readonly sparseMax: number;
-      readonly alternatingMax: number;
-      readonly widths: readonly number[];
-      readonly setupBudgetMs: number;
-      readonly measureOther: boolean;
-    });
+  | (WorkerBase & BenchConfig['scale'] & { readonly role: 'scale'; readonly reps: number; readonly measureOther: boolean });

@@ -7,7 +7,7 @@
 import type { ImplInfo } from '../adapters/catalog';
 import { nowNs } from '../harness/clock';
 import { shmNameFor } from '../harness/paths';
-import type { WorkerBase } from '../harness/protocol';
+import { num, ns, type WorkerBase } from '../harness/protocol';
 import { median } from '../harness/stats';
 import type { Aggregate, Better, Metric, Row, RunContext } from '../harness/types';
 
@@ -91,4 +91,14 @@ export function wallNs(results: ReadonlyArray<{ startNs: bigint; endNs: bigint }
     if (r.endNs > e) e = r.endNs;
   }
   return Number(e - s);
+}
+
+/** {@link wallNs} of the workers' `result` messages (their `startNs` and `endNs` fields). */
+export function resultsWallNs(results: readonly unknown[]): number {
+  return wallNs(results.map((r) => ({ startNs: ns(r, 'startNs'), endNs: ns(r, 'endNs') })));
+}
+
+/** The sum of the number field `key` over the workers' `result` messages. */
+export function sumOf(results: readonly unknown[], key: string): number {
+  return results.reduce<number>((a, r) => a + num(r, key), 0);
 }

@@ -13,11 +13,11 @@
 import type { ImplInfo } from '../adapters/catalog';
 import { WorkerGroup } from '../harness/children';
 import { Histogram } from '../harness/histogram';
-import { histogram, num, ns, optionalObject, type WorkerConfig } from '../harness/protocol';
+import { histogram, num, optionalObject, type WorkerConfig } from '../harness/protocol';
 import { readStateFile, resetStateFile } from '../harness/state-file';
 import type { Row, RunContext, Workload } from '../harness/types';
 import { COUNTER_LOG_OFFSET } from '../roles/counter';
-import { higher, lower, startAt, VerifyError, wallNs, workerBase, worst, type RepValue } from './common';
+import { higher, lower, resultsWallNs, startAt, VerifyError, workerBase, worst, type RepValue } from './common';
 import { interleaved, type Session } from './interleave';
 
 /** Options of one counter case. */
@@ -87,7 +87,7 @@ export async function counterSession(ctx: RunContext, info: ImplInfo, procs: num
       const cpu = results.map((r) => num(r, 'cpuUs'));
       const handovers = verifyCounter(statePath, ops);
       const total = ops.reduce((a, b) => a + b, 0);
-      const wall = wallNs(results.map((r) => ({ startNs: ns(r, 'startNs'), endNs: ns(r, 'endNs') }))) / 1e9;
+      const wall = resultsWallNs(results) / 1e9;
       const lat = new Histogram();
       for (const r of results) lat.merge(histogram(r, 'lat'));
       const v: Record<string, RepValue> = {

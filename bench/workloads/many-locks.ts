@@ -9,10 +9,10 @@
 import type { ImplInfo } from '../adapters/catalog';
 import { WorkerGroup } from '../harness/children';
 import { Histogram } from '../harness/histogram';
-import { histogram, num, ns, type WorkerConfig } from '../harness/protocol';
+import { histogram, type WorkerConfig } from '../harness/protocol';
 import { readStateFile, resetStateFile } from '../harness/state-file';
 import type { Row, RunContext, Workload } from '../harness/types';
-import { higher, lower, startAt, VerifyError, wallNs, workerBase, worst } from './common';
+import { higher, lower, resultsWallNs, startAt, sumOf, VerifyError, workerBase, worst } from './common';
 import { interleaved, type Session } from './interleave';
 
 const IDS = ['ours-sync', 'ours-async', 'ours-shm-async', 'raw-fcntl', 'os-lock', 'fs-ext-sync', 'fs-ext-well', 'proper-lockfile', 'lockfile'];
@@ -30,19 +30,19 @@ async function manyLocksSession(ctx: RunContext, info: ImplInfo): Promise<Sessio
     async run(kind) {
       resetStateFile(statePath);
       const results = await g.all({ cmd: 'run', startAtNs: startAt(30), durationMs: kind === 'warmup' ? ctx.config.warmupMs : durationMs });
-      const total = results.reduce((a, r) => a + num(r, 'ops'), 0);
+      const total = sumOf(results, 'ops');
       const buf = readStateFile(statePath);
       let counted = 0;
       for (let k = 0; k + 4 <= buf.length && k < 4 * locks; k += 4) counted += buf.readUInt32LE(k);
       if (counted !== total) throw new VerifyError(`the counters add up to ${counted} but the workers did ${total} operations (lost updates)`);
-      const wall = wallNs(results.map((r) => ({ startNs: ns(r, 'startNs'), endNs: ns(r, 'endNs') }))) / 1e9;
+      const wall = resultsWallNs(results) / 1e9;
       const lat = new Histogram();
       for (const r of results) lat.merge(histogram(r, 'lat'));
       return {
         'ops/s': higher(total / wall, 'ops/s'),
         'wait p99': lower(lat.percentile(99), 'µs'),
         'worst wait': worst(lat.maxUs / 1e3, 'ms'),
-        'CPU µs/op': lower(results.reduce((a, r) => a + num(r, 'cpuUs'), 0) / total, 'µs'),
+        'CPU µs/op': lower(sumOf(results, 'cpuUs') / total, 'µs'),
       };
     },
   };

@@ -9,11 +9,11 @@
  */
 import type { ImplInfo } from '../adapters/catalog';
 import { WorkerGroup } from '../harness/children';
-import { num, ns, type WorkerConfig } from '../harness/protocol';
+import type { WorkerConfig } from '../harness/protocol';
 import { readStateFile, resetStateFile } from '../harness/state-file';
 import type { Row, RunContext, Workload } from '../harness/types';
 import { startTrack } from '../roles/race';
-import { higher, lower, startAt, VerifyError, wallNs, workerBase } from './common';
+import { higher, lower, resultsWallNs, startAt, sumOf, VerifyError, workerBase } from './common';
 import { interleaved, type Session } from './interleave';
 
 function verifyRace(statePath: string, procs: number, tracks: number, laps: number, violations: number): void {
@@ -42,13 +42,13 @@ async function raceSession(ctx: RunContext, info: ImplInfo, procs: number): Prom
       resetStateFile(statePath);
       const laps = kind === 'warmup' ? Math.max(2, Math.round(race.laps / 5)) : race.laps;
       const results = await g.all({ cmd: 'run', startAtNs: startAt(20 + procs * 6), laps });
-      verifyRace(statePath, procs, race.tracks, laps, results.reduce((a, r) => a + num(r, 'violations'), 0));
-      const steps = results.reduce((a, r) => a + num(r, 'steps'), 0);
-      const wall = wallNs(results.map((r) => ({ startNs: ns(r, 'startNs'), endNs: ns(r, 'endNs') })));
+      verifyRace(statePath, procs, race.tracks, laps, sumOf(results, 'violations'));
+      const steps = sumOf(results, 'steps');
+      const wall = resultsWallNs(results);
       return {
         'race ms': lower(wall / 1e6, 'ms'),
         'steps/s': higher(steps / (wall / 1e9), 'steps/s'),
-        'CPU µs/step': lower(results.reduce((a, r) => a + num(r, 'cpuUs'), 0) / steps, 'µs'),
+        'CPU µs/step': lower(sumOf(results, 'cpuUs') / steps, 'µs'),
       };
     },
   };

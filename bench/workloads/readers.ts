@@ -8,10 +8,10 @@
  */
 import type { ImplInfo } from '../adapters/catalog';
 import { WorkerGroup } from '../harness/children';
-import { num, ns, type WorkerConfig } from '../harness/protocol';
+import type { WorkerConfig } from '../harness/protocol';
 import { resetStateFile } from '../harness/state-file';
 import type { Row, RunContext, Workload } from '../harness/types';
-import { higher, lower, startAt, VerifyError, wallNs, workerBase } from './common';
+import { higher, lower, resultsWallNs, startAt, sumOf, VerifyError, workerBase } from './common';
 import { interleaved, type Session } from './interleave';
 
 async function readersSession(ctx: RunContext, info: ImplInfo, procs: number): Promise<Session> {
@@ -28,12 +28,12 @@ async function readersSession(ctx: RunContext, info: ImplInfo, procs: number): P
       resetStateFile(statePath);
       const results = await g.all({ cmd: 'run', rep: rep++ % 250, startAtNs: startAt(30 + procs * 8), durationMs: kind === 'warmup' ? warmupMs : readers.durationMs });
       if (results.some((r) => r.shared !== true)) throw new VerifyError(`the ${procs} readers never held the read lock at the same time: it is not shared`);
-      const ops = results.reduce((a, r) => a + num(r, 'ops'), 0);
-      const wall = wallNs(results.map((r) => ({ startNs: ns(r, 'startNs'), endNs: ns(r, 'endNs') })));
+      const ops = sumOf(results, 'ops');
+      const wall = resultsWallNs(results);
       return {
         'read pairs/s': higher(ops / (wall / 1e9), 'pairs/s'),
         'µs/pair per process': lower((wall / 1e3 / ops) * procs, 'µs'),
-        'CPU µs/pair': lower(results.reduce((a, r) => a + num(r, 'cpuUs'), 0) / ops, 'µs'),
+        'CPU µs/pair': lower(sumOf(results, 'cpuUs') / ops, 'µs'),
       };
     },
   };

@@ -8,11 +8,11 @@
  */
 import type { ImplInfo } from '../adapters/catalog';
 import { WorkerGroup } from '../harness/children';
-import { num, numbers, type WorkerConfig } from '../harness/protocol';
+import { numbers, type WorkerConfig } from '../harness/protocol';
 import { percentileSorted } from '../harness/stats';
 import { resetStateFile } from '../harness/state-file';
 import type { Row, RunContext, Workload } from '../harness/types';
-import { higher, lower, startAt, VerifyError, workerBase, worst } from './common';
+import { higher, lower, startAt, sumOf, VerifyError, workerBase, worst } from './common';
 import { interleaved, type Session } from './interleave';
 
 async function wideWriterSession(ctx: RunContext, info: ImplInfo): Promise<Session> {
@@ -30,7 +30,7 @@ async function wideWriterSession(ctx: RunContext, info: ImplInfo): Promise<Sessi
       resetStateFile(statePath);
       const ms = kind === 'warmup' ? ctx.config.warmupMs * 2 : durationMs;
       const results = await g.all({ cmd: 'run', startAtNs: startAt(30), durationMs: ms });
-      const violations = results.reduce((a, r) => a + num(r, 'violations'), 0);
+      const violations = sumOf(results, 'violations');
       if (violations > 0) throw new VerifyError(`${violations} times the writer found a reader inside its range`);
       const waits = numbers(results[0], 'waitsMs').sort((a, b) => a - b);
       if (waits.length === 0) throw new VerifyError('the writer never got its range');
@@ -38,7 +38,7 @@ async function wideWriterSession(ctx: RunContext, info: ImplInfo): Promise<Sessi
         'worst wait': worst(waits[waits.length - 1], 'ms'),
         'wait p50': lower(percentileSorted(waits, 50), 'ms'),
         writes: higher(waits.length, 'writes'),
-        'reads/s': higher(results.reduce((a, r) => a + num(r, 'reads'), 0) / (ms / 1000), 'reads/s'),
+        'reads/s': higher(sumOf(results, 'reads') / (ms / 1000), 'reads/s'),
       };
     },
   };

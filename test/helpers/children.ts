@@ -77,6 +77,11 @@ export class LineChild {
     return [...this.#lines];
   }
 
+  /** Whether a line matching `match` arrived and was not consumed. */
+  has(match: (line: string) => boolean): boolean {
+    return this.#lines.some(match);
+  }
+
   #wake(): void {
     const waiters = this.#waiters;
     this.#waiters = [];
@@ -85,7 +90,8 @@ export class LineChild {
 
   /**
    * Removes and returns the first unconsumed line that satisfies `match` (earlier lines stay
-   * queued). Rejects when the child exits or `timeoutMs` passes first.
+   * queued). Rejects when the child exits or `timeoutMs` passes first (`Infinity`: only on
+   * exit, for callers that bound the wait themselves).
    */
   async takeLine(match: (line: string) => boolean = () => true, timeoutMs = LINE_TIMEOUT_MS, what = 'a line'): Promise<string> {
     const deadline = Date.now() + timeoutMs;
@@ -98,7 +104,7 @@ export class LineChild {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`child ${this.pid}: no ${what} within ${timeoutMs} ms; stderr:\n${this.#stderr}`);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
+        const timer = Number.isFinite(left) ? setTimeout(resolve, left) : undefined;
         this.#waiters.push(() => {
           clearTimeout(timer);
           resolve();
@@ -113,9 +119,9 @@ export class LineChild {
   }
 
   /** Sends one command line and returns the child's next line (its reply). */
-  ask(line: string): Promise<string> {
+  ask(line: string, timeoutMs = LINE_TIMEOUT_MS): Promise<string> {
     this.send(line);
-    return this.takeLine();
+    return this.takeLine(() => true, timeoutMs, `the reply to "${line}"`);
   }
 
   /** Closes the child's stdin (fixtures treat EOF as "exit"). */

@@ -17,6 +17,7 @@
  * per lock index @256 (0 free, 1 read, 2 write), ShmLock mark @HEADER_SHM.
  */
 import * as fs from 'node:fs';
+import { sleepSync } from './sleep';
 
 /** Lock indices the workload uses. */
 export const INDICES = 256;
@@ -97,10 +98,6 @@ export function liveness(pid: number): 'alive' | 'dead' {
   } catch {
     return 'dead';
   }
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Creates (or resets) a ledger file of {@link SLOTS} zeroed rows. */

@@ -7,14 +7,11 @@ import * as path from 'node:path';
 import { ShmLock } from 'locksfile';
 import { Phase, type Ledger } from './rel-ledger';
 import type { Random } from './random';
+import { sleepSync } from './sleep';
 
 export interface ShmParticipant {
   round(): Promise<void>;
   close(): void;
-}
-
-function sleepSync(ms: number): void {
-  if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** The raw bytes under the name (null when absent): read only, never through the library. */

@@ -5,12 +5,11 @@
  * on the same indices in both directions; probe() reports the Python pid; shared locks are
  * compatible; blocking waits on either side end when the other side releases or exits.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockBusyError, LocksFile } from 'locksfile';
-import { type JsonObject, killAll, RpcChild, spawnPython } from '../helpers/children';
+import { type JsonObject, RpcChild, spawnPython } from '../helpers/children';
 import { untilBlocked } from '../helpers/kernel-locks';
-import { tmpDir } from '../helpers/paths';
+import { useScratchDir } from '../helpers/scratch';
 
 /** JSON-lines agent: one POSIX-lock owner (this Python process) on the file in argv[1]. */
 const PYTHON_AGENT = String.raw`
@@ -96,19 +95,16 @@ class PythonLocker extends RpcChild {
 /** Bound for a hand-over that takes milliseconds: a hang guard only. */
 const HANDOVER_BOUND_MS = 2000;
 
-let dir: string;
+const scratch = useScratchDir();
 let lockPath: string;
 const opened: LocksFile[] = [];
 
 beforeEach(() => {
-  dir = tmpDir();
-  lockPath = path.join(dir, 'interop.lock');
+  lockPath = path.join(scratch(), 'interop.lock');
 });
 
-afterEach(async () => {
+afterEach(() => {
   for (const lf of opened.splice(0)) lf.close();
-  await killAll();
-  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 function open(): LocksFile {

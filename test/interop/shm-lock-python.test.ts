@@ -4,10 +4,10 @@
  * mode 0600, under /dev/shm), the holder's uuid4 written into it, `close()` + `unlink()` on
  * release, and a retry every 50 ms while the name exists.
  */
-import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
-import { ShmLock } from 'locksfile';
-import { killAll, type LineChild, spawnPython } from '../helpers/children';
+import type { ShmLock } from 'locksfile';
+import { type LineChild, spawnPython } from '../helpers/children';
+import { endShmTest, type ShmTest, startShmTest } from '../helpers/shm-driver';
 
 /**
  * `acquire <name>`: shmlock's acquire loop. While the name exists it prints, once,
@@ -41,17 +41,10 @@ print('released', flush=True)
 
 let name: string;
 let lock: ShmLock;
+let shm: ShmTest;
 
-beforeEach(() => {
-  name = `locksfile-interop-${randomUUID()}`;
-  lock = new ShmLock(name);
-});
-
-afterEach(async () => {
-  await killAll();
-  lock.release(true);
-  fs.rmSync(lock.path, { force: true });
-});
+beforeEach(() => ({ name, lock } = shm = startShmTest('locksfile-interop')));
+afterEach(() => endShmTest(shm));
 
 async function pythonHolder(): Promise<{ child: LineChild; uuid: string }> {
   const child = spawnPython(PYTHON, [name]);

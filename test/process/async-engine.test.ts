@@ -6,11 +6,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockAbortError, LockCanceledError, LockClosedError, LocksFile, LockTimeoutError, waiterPool } from 'locksfile';
-import { killAll, type LineChild, spawnNode } from '../helpers/children';
+import { type LineChild, spawnNode } from '../helpers/children';
 import { kernelLocks, untilKernel } from '../helpers/kernel-locks';
-import { fixture, tmpDir } from '../helpers/paths';
+import { fixture } from '../helpers/paths';
+import { useScratchDir } from '../helpers/scratch';
 
-let dir: string;
+const scratch = useScratchDir();
 let lockPath: string;
 const children: LineChild[] = [];
 
@@ -47,14 +48,11 @@ async function quiesce(): Promise<void> {
 const blockedInKernel = (): number => kernelLocks(lockPath).filter((l) => l.blocked && l.kind === 'OFDLCK').length;
 
 beforeEach(() => {
-  dir = tmpDir();
-  lockPath = path.join(dir, 'test.lock');
+  lockPath = path.join(scratch(), 'test.lock');
 });
 
-afterEach(async () => {
+afterEach(() => {
   children.splice(0);
-  await killAll();
-  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('16 pending acquires leave the event loop and the libuv pool free', async () => {

@@ -6,29 +6,27 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LocksFile } from 'locksfile';
-import { killAll, type LineChild, spawnNode } from '../helpers/children';
-import { fixture, tmpDir } from '../helpers/paths';
+import { type LineChild, spawnNode } from '../helpers/children';
+import { fixture } from '../helpers/paths';
+import { useScratchDir } from '../helpers/scratch';
 
 jest.setTimeout(60_000);
 
 const BOUND_MS = 10_000;
 
-let dir: string;
+const scratch = useScratchDir();
 let lockPath: string;
 let logPath: string;
 const opened: LocksFile[] = [];
 
 beforeEach(() => {
-  dir = tmpDir();
-  lockPath = path.join(dir, 'fair.lock');
-  logPath = path.join(dir, 'grants.log');
+  lockPath = path.join(scratch(), 'fair.lock');
+  logPath = path.join(scratch(), 'grants.log');
   fs.writeFileSync(logPath, '');
 });
 
-afterEach(async () => {
+afterEach(() => {
   for (const lf of opened.splice(0)) lf.close();
-  await killAll();
-  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 function open(options?: { fair?: boolean }): LocksFile {

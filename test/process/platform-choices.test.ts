@@ -16,9 +16,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LocksFile } from 'locksfile';
-import { killAll, type LineChild, spawnPython } from '../helpers/children';
+import { type LineChild, spawnPython } from '../helpers/children';
 import { untilBlocked } from '../helpers/kernel-locks';
-import { fixture, tmpDir } from '../helpers/paths';
+import { fixture } from '../helpers/paths';
+import { useScratchDir } from '../helpers/scratch';
 
 /** `<mode> <node> <args...>`: sets up as `mode` says, then execs node with the args. */
 const WRAPPER = String.raw`
@@ -49,17 +50,11 @@ elif mode == 'ignore-rtmax':
 os.execv(sys.argv[2], sys.argv[2:])
 `;
 
-let dir: string;
+const scratch = useScratchDir('locksfile-platform-');
 let lockPath: string;
 
 beforeEach(() => {
-  dir = tmpDir('locksfile-platform-');
-  lockPath = path.join(dir, 'platform.lock');
-});
-
-afterEach(async () => {
-  await killAll();
-  fs.rmSync(dir, { recursive: true, force: true });
+  lockPath = path.join(scratch(), 'platform.lock');
 });
 
 async function owner(mode: 'no-ofd' | 'ignore-rtmax' | 'plain'): Promise<LineChild> {

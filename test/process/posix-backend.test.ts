@@ -8,28 +8,26 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { DeadlockError, LocksFile } from 'locksfile';
-import { killAll, type LineChild, spawnNode } from '../helpers/children';
+import { type LineChild, spawnNode } from '../helpers/children';
 import { untilBlocked } from '../helpers/kernel-locks';
-import { fixture, tmpDir } from '../helpers/paths';
+import { fixture } from '../helpers/paths';
+import { useScratchDir } from '../helpers/scratch';
 
 const run = promisify(execFile);
-let dir: string;
+const scratch = useScratchDir();
 let lockPath: string;
 const children: LineChild[] = [];
 
 beforeEach(() => {
-  dir = tmpDir();
-  lockPath = path.join(dir, 'posix.lock');
+  lockPath = path.join(scratch(), 'posix.lock');
 });
 
-afterEach(async () => {
+afterEach(() => {
   children.splice(0);
-  await killAll();
-  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('4 processes x 1,000 increments under POSIX write locks come out exact', async () => {
-  const counter = path.join(dir, 'counter');
+  const counter = path.join(scratch(), 'counter');
   fs.writeFileSync(counter, '0');
   const outputs = await Promise.all(Array.from({ length: 4 }, () => run(process.execPath, [fixture('posix-counter'), lockPath, counter, '1000'])));
   expect(outputs.map((o) => o.stdout.trim())).toEqual(['done', 'done', 'done', 'done']);

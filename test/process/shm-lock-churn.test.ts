@@ -5,11 +5,11 @@
  * bounds are loose (hang guards, not timing claims).
  */
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ShmLock } from 'locksfile';
-import { LineChild, killAll } from '../helpers/children';
-import { fixture, tmpDir } from '../helpers/paths';
+import { LineChild } from '../helpers/children';
+import { fixture } from '../helpers/paths';
+import { useScratchDir } from '../helpers/scratch';
 
 /**
  * Longest tolerated gap between two ticks of a 10 ms interval: a hang guard only, since a
@@ -22,20 +22,11 @@ const TIMEOUT_MS = 100;
 /** Retries without yielding to the event loop in a row: the immediate one after a change, and one more. */
 const MAX_RETRIES_PER_TURN = 2;
 
-let dir: string;
-
-beforeEach(() => {
-  dir = tmpDir('shm-churn-');
-});
-
-afterEach(async () => {
-  await killAll();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const scratch = useScratchDir('shm-churn-');
 
 test('acquires under churn keep the event loop responsive', async () => {
   const name = `lock-${randomUUID()}`;
-  const churn = new LineChild(process.execPath, [fixture('shm-churn'), path.join(dir, name)]);
+  const churn = new LineChild(process.execPath, [fixture('shm-churn'), path.join(scratch(), name)]);
   expect(await churn.takeLine()).toBe('ready');
   // Retries the lock reports (breaking the churned file, or finding the name changed) per
   // turn of the event loop: a loop that yields makes a few, one that spins makes hundreds.
@@ -51,7 +42,7 @@ test('acquires under churn keep the event loop responsive', async () => {
     if (turning) setImmediate(turn);
   };
   turn();
-  const lock = new ShmLock(name, { dir, logger: { debug, info: quiet, warn: quiet, error: quiet } });
+  const lock = new ShmLock(name, { dir: scratch(), logger: { debug, info: quiet, warn: quiet, error: quiet } });
   let last = performance.now();
   let maxGap = 0;
   let ticks = 0;

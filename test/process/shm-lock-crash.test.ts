@@ -4,31 +4,19 @@
  * several waiters exactly one breaks it (they then take turns, never two at a time). Time
  * bounds are loose hang guards (10x headroom), not latency claims.
  */
-import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ShmLock } from 'locksfile';
-import { Counters, startHolder } from '../helpers/shm-driver';
-import { killAll } from '../helpers/children';
+import type { ShmLock } from 'locksfile';
+import { Counters, endShmTest, type ShmTest, startHolder, startShmTest } from '../helpers/shm-driver';
 import { untilKernel } from '../helpers/kernel-locks';
-import { tmpDir } from '../helpers/paths';
 
 let dir: string;
 let name: string;
 let lock: ShmLock;
+let shm: ShmTest;
 
-beforeEach(() => {
-  dir = tmpDir('shm-lock-crash-');
-  name = `locksfile-test-${randomUUID()}`;
-  lock = new ShmLock(name);
-});
-
-afterEach(async () => {
-  await killAll();
-  lock.release(true);
-  fs.rmSync(lock.path, { force: true });
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+beforeEach(() => ({ dir, name, lock } = shm = startShmTest('locksfile-test', 'shm-lock-crash-')));
+afterEach(() => endShmTest(shm));
 
 test('a holder killed with SIGKILL is recovered by a waiting acquire well under a second', async () => {
   const { child, uuid } = await startHolder(name, 'hold');

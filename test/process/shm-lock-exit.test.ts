@@ -5,28 +5,22 @@
  * whose instance is garbage-collected inside its critical section, keeps the lock. Without
  * the handlers the file stays behind, and a ShmLock still recovers it.
  */
-import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
-import { ShmLock } from 'locksfile';
-import { startHolder, tryInChild } from '../helpers/shm-driver';
-import { killAll } from '../helpers/children';
+import type { ShmLock } from 'locksfile';
+import { endShmTest, type ShmTest, startHolder, startShmTest, tryInChild } from '../helpers/shm-driver';
 
 let name: string;
 let lock: ShmLock;
+let shm: ShmTest;
 
-beforeEach(() => {
-  name = `locksfile-test-${randomUUID()}`;
-  lock = new ShmLock(name);
-});
-
-afterEach(async () => {
-  await killAll();
-  lock.release(true);
-  fs.rmSync(lock.path, { force: true });
-});
+beforeEach(() => ({ name, lock } = shm = startShmTest('locksfile-test')));
+afterEach(() => endShmTest(shm));
 
 /** Runs the holder fixture in `mode` until it ends; returns how it ended and what it printed. */
-async function runHolder(mode: string, nodeFlags: readonly string[] = []): Promise<{ code: number | null; signal: NodeJS.Signals | null; uuid: string; lines: readonly string[] }> {
+async function runHolder(
+  mode: string,
+  nodeFlags: readonly string[] = [],
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; uuid: string; lines: readonly string[] }> {
   const { child, uuid } = await startHolder(name, mode, { nodeFlags });
   const exit = await child.waitExit();
   return { ...exit, uuid, lines: child.pending };

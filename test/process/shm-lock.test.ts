@@ -3,31 +3,19 @@
  * race, timeouts and reentrancy against another process, and hand-over. Time bounds are
  * loose hang guards (10x headroom), not latency claims.
  */
-import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ShmLock } from 'locksfile';
-import { Counters, startHolder, tryInChild } from '../helpers/shm-driver';
-import { killAll } from '../helpers/children';
+import { Counters, endShmTest, type ShmTest, startHolder, startShmTest, tryInChild } from '../helpers/shm-driver';
 import { untilKernel } from '../helpers/kernel-locks';
-import { tmpDir } from '../helpers/paths';
 
 let dir: string;
 let name: string;
 let lock: ShmLock;
+let shm: ShmTest;
 
-beforeEach(() => {
-  dir = tmpDir('shm-lock-process-');
-  name = `locksfile-test-${randomUUID()}`;
-  lock = new ShmLock(name);
-});
-
-afterEach(async () => {
-  await killAll();
-  lock.release(true);
-  fs.rmSync(lock.path, { force: true });
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+beforeEach(() => ({ dir, name, lock } = shm = startShmTest('locksfile-test', 'shm-lock-process-')));
+afterEach(() => endShmTest(shm));
 
 test('counter race: 4 processes (2 sync, 2 async) x 150 increments are exact', async () => {
   const counters = new Counters(name, path.join(dir, 'counter'), ['sync', 'async', 'sync', 'async'], 150, 0);

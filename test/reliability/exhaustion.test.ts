@@ -3,7 +3,7 @@
  * descriptors are freed; thousands of instances opened and closed leave no fd or thread behind.
  */
 import * as fs from 'node:fs';
-import { killAllChildren, Child, nodeChild } from '../helpers/rel-child';
+import { killAll, LineChild, spawnNode } from '../helpers/children';
 import { fixture, tmpDir } from '../helpers/paths';
 
 let dir: string;
@@ -13,15 +13,15 @@ beforeAll(() => {
 });
 
 afterEach(async () => {
-  await killAllChildren();
+  await killAll();
 });
 
 afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function result(child: Child): Promise<Record<string, unknown>> {
-  const line = await child.line(() => true, 30_000, 'the result line');
+async function result(child: LineChild): Promise<Record<string, unknown>> {
+  const line = await child.takeLine(() => true, 30_000, 'the result line');
   return JSON.parse(line) as Record<string, unknown>;
 }
 
@@ -31,7 +31,7 @@ describe('a process with `ulimit -n 30`', () => {
   let out: Record<string, unknown>;
 
   beforeAll(async () => {
-    const child = new Child('bash', ['-c', `ulimit -n 30; exec "${process.execPath}" "${fixture('rel-exhaust')}" emfile "${dir}"`]);
+    const child = new LineChild('bash', ['-c', `ulimit -n 30; exec "${process.execPath}" "${fixture('rel-exhaust')}" emfile "${dir}"`]);
     out = await result(child);
     await child.waitExit();
   }, 60_000);
@@ -65,7 +65,7 @@ describe('a process with `ulimit -n 30`', () => {
 });
 
 test('3,000 LocksFile and 300 ShmLock instances opened, used (with waits) and closed leave no fd, thread or file behind', async () => {
-  const child = nodeChild(fixture('rel-exhaust'), ['churn', dir, '3000']);
+  const child = spawnNode(fixture('rel-exhaust'), ['churn', dir, '3000']);
   const out = await result(child);
   expect(out.crashed).toBeUndefined();
   expect(out.fdDiff).toEqual([]);

@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { HostileCase, HostileOutcome } from '../fixtures/rel-hostile';
-import { killAllChildren, nodeChild } from '../helpers/rel-child';
+import { killAll, spawnNode } from '../helpers/children';
 import { fixture, tmpDir } from '../helpers/paths';
 
 const NOBODY = 65534;
@@ -42,11 +42,11 @@ async function run(cases: HostileCase[], asNobody: boolean): Promise<Map<string,
   const attempt = async (mode: 'uid' | 'drop' | 'root'): Promise<{ lines: string[]; stderr: string }> => {
     const args = [JSON.stringify(cases)];
     if (mode === 'drop') args.push('--drop', String(NOBODY), path.join(base, 'warm.lock'));
-    const child = nodeChild(fixture('rel-hostile'), args, mode === 'uid' ? { uid: NOBODY, gid: NOBODY } : {});
+    const child = spawnNode(fixture('rel-hostile'), args, mode === 'uid' ? { uid: NOBODY, gid: NOBODY } : {});
     const lines: string[] = [];
     try {
       for (;;) {
-        const line = await child.line(() => true, 10_000, 'the next case');
+        const line = await child.takeLine(() => true, 10_000, 'the next case');
         if (line === 'done') break;
         lines.push(line);
       }
@@ -91,7 +91,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await killAllChildren();
+  await killAll();
   await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
   fs.rmSync(base, { recursive: true, force: true });
 });

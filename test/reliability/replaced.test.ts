@@ -7,26 +7,21 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockFileReplacedError, LocksFile } from 'locksfile';
-import { type Child, killAllChildren, nodeChild } from '../helpers/rel-child';
+import { type LineChild, spawnNode } from '../helpers/children';
 import { untilBlocked } from '../helpers/kernel-locks';
-import { fixture, tmpDir } from '../helpers/paths';
+import { fixture } from '../helpers/paths';
+import { useScratchDir } from '../helpers/scratch';
 
-let dir: string;
+const scratch = useScratchDir('locksfile-rel-');
 let lockPath: string;
 
 beforeEach(() => {
-  dir = tmpDir('locksfile-rel-');
-  lockPath = path.join(dir, 'replaced.lock');
+  lockPath = path.join(scratch(), 'replaced.lock');
 });
 
-afterEach(async () => {
-  await killAllChildren();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-async function owner(): Promise<Child> {
-  const child = nodeChild(fixture('owner'), [lockPath]);
-  expect(await child.line()).toMatch(/^ready \d+$/);
+async function owner(): Promise<LineChild> {
+  const child = spawnNode(fixture('owner'), [lockPath]);
+  expect(await child.takeLine()).toMatch(/^ready \d+$/);
   return child;
 }
 
@@ -65,7 +60,7 @@ test.each([
   // The holder is told on its next call, whatever it is.
   expect(await holder.ask('lock 10 1 r')).toBe('error ERR_LOCK_FILE_REPLACED');
   expect(await holder.ask('alock 11 1 r')).toBe('started');
-  expect(await holder.line((l) => l.startsWith('async '))).toBe('async error ERR_LOCK_FILE_REPLACED');
+  expect(await holder.takeLine((l) => l.startsWith('async '))).toBe('async error ERR_LOCK_FILE_REPLACED');
   // After releasing everything it works again, on the file now at the path: it waits for the newcomer.
   expect(await holder.ask('release')).toBe('ok');
   expect(await holder.ask('lock 0 4 w 300')).toBe('busy');
@@ -97,7 +92,7 @@ test.each([
   expect(probeNow(0, 1)).toMatchObject({ start: 0, count: 1, write: true });
   // Once the newcomer releases, the waiter gets the lock, on the new file.
   expect(await newcomer.ask('release')).toBe('ok');
-  expect(granted(await waiter.line(granted, 5000, 'the grant'))).toBe(true);
+  expect(granted(await waiter.takeLine(granted, 5000, 'the grant'))).toBe(true);
   expect(JSON.parse(await waiter.ask('held'))).toEqual([{ start: 0, count: 1, write: true }]);
   expect(await newcomer.ask('lock 0 1 r 200')).toBe('busy');
 });

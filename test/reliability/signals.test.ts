@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LocksFile, ShmLock } from 'locksfile';
 import type { SignalScenario } from '../fixtures/rel-signal';
-import { killAllChildren, nodeChild } from '../helpers/rel-child';
+import { killAll, spawnNode } from '../helpers/children';
 import { fixture, tmpDir } from '../helpers/paths';
 
 let dir: string;
@@ -25,7 +25,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  await killAllChildren();
+  await killAll();
   holder.close();
   for (const c of contended) c.release(true);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -47,12 +47,12 @@ async function scenario(signal: NodeJS.Signals, hold: boolean, wait: SignalScena
   contended.push(other);
   if (!other.acquireSync(false)) throw new Error('the test could not take the contended named lock');
   const config: SignalScenario = { hold, wait, handlers, lockPath, dir, name };
-  const child = nodeChild(fixture('rel-signal'), [JSON.stringify(config)]);
-  const ready = await child.line().catch((err: unknown) => String(err));
+  const child = spawnNode(fixture('rel-signal'), [JSON.stringify(config)]);
+  const ready = await child.takeLine().catch((err: unknown) => String(err));
   if (ready !== 'ready') return { signal, exit: `did not start: ${ready}`, ownLockFile: 'absent', recovered: null };
   await new Promise((r) => setTimeout(r, 300)); // into the wait
   child.kill(signal);
-  const exit = await child.waitExit(EXIT_MS);
+  const exit = await child.waitExit(EXIT_MS).catch(() => null);
   const ownFile = path.join(dir, `${name}-own`);
   const ownLockFile = fs.existsSync(ownFile) ? 'present' : 'absent';
   let recovered: boolean | null = null;
