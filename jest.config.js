@@ -13,6 +13,9 @@ const TIMING = [
   '<rootDir>/test/process/shm-lock.test.ts',
   '<rootDir>/test/process/shm-lock-crash.test.ts',
   '<rootDir>/test/unit/interval-set.test.ts',
+  '<rootDir>/test/process/shm-lock-churn.test.ts',
+  '<rootDir>/test/process/waiter-pool.test.ts',
+  '<rootDir>/test/process/locks-file-settle.test.ts',
 ];
 
 const common = {
