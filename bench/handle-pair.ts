@@ -31,14 +31,20 @@ async function main(): Promise<void> {
   const lf = new LocksFile(path.join(dir, 'pair.lock'));
   const shapes: [string, (i: number) => Promise<void> | void][] = [
     ['handle pair (await lock + h.release)', async (i) => (await lf.lock(i, { write: true })).release()],
-    ['owner pair (await acquire + release)', async (i) => {
-      await lf.acquire(i, { write: true });
-      lf.release(i);
-    }],
-    ['sync pair (acquireSync + release)', (i) => {
-      lf.acquireSync(i, { write: true });
-      lf.release(i);
-    }],
+    [
+      'owner pair (await acquire + release)',
+      async (i) => {
+        await lf.acquire(i, { write: true });
+        lf.release(i);
+      },
+    ],
+    [
+      'sync pair (acquireSync + release)',
+      (i) => {
+        lf.acquireSync(i, { write: true });
+        lf.release(i);
+      },
+    ],
   ];
   const results = new Map<string, number[]>(shapes.map(([name]) => [name, []]));
   for (let rep = 0; rep < REPS; rep++) {

@@ -86,7 +86,13 @@ function syscallFloor(dir: string, requests: number): Cost {
   const page = Buffer.alloc(4096);
   fs.writeSync(fd, page, 0, page.length, 0);
   const fcntl = libcFcntl().sync;
-  const calls = [flockStruct(F_WRLCK, 0, 1), flockStruct(F_WRLCK, 128, 2), flockStruct(F_UNLCK, 129, 1), flockStruct(F_UNLCK, 0, 1), flockStruct(F_UNLCK, 128, 1)] as const;
+  const calls = [
+    flockStruct(F_WRLCK, 0, 1),
+    flockStruct(F_WRLCK, 128, 2),
+    flockStruct(F_UNLCK, 129, 1),
+    flockStruct(F_UNLCK, 0, 1),
+    flockStruct(F_UNLCK, 128, 1),
+  ] as const;
   const start = nowNs();
   const cpuStart = process.cpuUsage();
   for (let i = 0; i < requests; i++) {
@@ -177,7 +183,12 @@ async function main(): Promise<void> {
       rows.push([impl, 'hand-over between processes, p50', `${fmt(percentileSorted(latencies, 50))} µs`, impl === 'ours' ? '< 100 µs' : '', spread]);
     }
     process.stdout.write(`| implementation | figure | value | target | note |\n|---|---|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`);
-    process.stdout.write(`(${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, Node ${process.version})\n`);
+    process.stdout.write(
+      `(${os.cpus().length} CPUs, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}, Node ${process.version})\n`,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -135,7 +135,10 @@ async function main(): Promise<void> {
   }
   try {
     process.stderr.write(`server ${url}; ${seconds} s per figure, median of ${reps}\n`);
-    const rows: string[] = ['| implementation | uncontended round trip (µs) | uncontended ops/s | P=4 contended ops/s | hand-over p50 (µs) | hand-over p99 (µs) |', '|---|---:|---:|---:|---:|---:|'];
+    const rows: string[] = [
+      '| implementation | uncontended round trip (µs) | uncontended ops/s | P=4 contended ops/s | hand-over p50 (µs) | hand-over p99 (µs) |',
+      '|---|---:|---:|---:|---:|---:|',
+    ];
     for (const impl of IMPLS) {
       const u: Array<{ us: number; opsPerS: number }> = [];
       const c: Array<{ opsPerS: number; p50: number; p99: number }> = [];
@@ -145,7 +148,9 @@ async function main(): Promise<void> {
         process.stderr.write(`${impl} rep ${r + 1}: ${JSON.stringify({ ...u[r], ...c[r] })}\n`);
       }
       const m = (xs: number[]): string => median(xs).toFixed(0);
-      rows.push(`| ${impl} | ${m(u.map((x) => x.us))} | ${m(u.map((x) => x.opsPerS))} | ${m(c.map((x) => x.opsPerS))} | ${m(c.map((x) => x.p50))} | ${m(c.map((x) => x.p99))} |`);
+      rows.push(
+        `| ${impl} | ${m(u.map((x) => x.us))} | ${m(u.map((x) => x.opsPerS))} | ${m(c.map((x) => x.opsPerS))} | ${m(c.map((x) => x.p50))} | ${m(c.map((x) => x.p99))} |`,
+      );
     }
     process.stdout.write(`${rows.join('\n')}\n`);
   } finally {

@@ -71,14 +71,21 @@ async function main(): Promise<void> {
   const fmt = (ms: number): string => ms.toFixed(2);
   console.log(`sporadic contention: ${reps} repetitions, ${idleMs} ms idle before each contended acquire`);
   console.log(`release -> grant (ms), first (cold): ${fmt(samples[0] ?? NaN)}`);
-  console.log(`release -> grant (ms), after idle: min ${fmt(sorted[0] ?? NaN)}  median ${fmt(quantile(sorted, 0.5))}  p90 ${fmt(quantile(sorted, 0.9))}  max ${fmt(sorted[sorted.length - 1] ?? NaN)}`);
+  console.log(
+    `release -> grant (ms), after idle: min ${fmt(sorted[0] ?? NaN)}  median ${fmt(quantile(sorted, 0.5))}  p90 ${fmt(quantile(sorted, 0.9))}  max ${fmt(sorted[sorted.length - 1] ?? NaN)}`,
+  );
   console.log(`samples: ${samples.map(fmt).join(' ')}`);
   const tasks = (): number => fs.readdirSync('/proc/self/task').length;
   const rssMiB = (): string => (process.memoryUsage().rss / 2 ** 20).toFixed(1);
   console.log(`idle, warm waiter kept: waiter threads ${waiterPool.threads}, process threads ${tasks()}, RSS ${rssMiB()} MiB`);
   await waiterPool.trim();
   console.log(`idle, after waiterPool.trim(): waiter threads ${waiterPool.threads}, process threads ${tasks()}, RSS ${rssMiB()} MiB`);
-  console.log(`load average at end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `load average at end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
 }
 
 if (process.argv[2] === 'holder') holder(process.argv[3] ?? '');

@@ -12,7 +12,7 @@ import { LocksFile } from 'locksfile';
 
 function arg(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 && process.argv[at + 1] !== undefined ? (process.argv[at + 1]) : fallback;
+  return at >= 0 && process.argv[at + 1] !== undefined ? process.argv[at + 1] : fallback;
 }
 
 const rounds = Number(arg('rounds', '5'));

@@ -31,10 +31,12 @@ const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent']
 export function createLogger(name: string, level: LogLevel = 'info'): Logger {
   const label = toString(name, 'name');
   const threshold = LEVELS.indexOf(toChoice(level, 'level', LEVELS, 'info'));
-  const write = (at: LogLevel) => (message: string): void => {
-    if (LEVELS.indexOf(at) < threshold) return;
-    process.stderr.write(`${new Date().toISOString()} ${at.toUpperCase()} ${label} [${process.pid}]: ${message}\n`);
-  };
+  const write =
+    (at: LogLevel) =>
+    (message: string): void => {
+      if (LEVELS.indexOf(at) < threshold) return;
+      process.stderr.write(`${new Date().toISOString()} ${at.toUpperCase()} ${label} [${process.pid}]: ${message}\n`);
+    };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
 

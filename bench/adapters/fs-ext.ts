@@ -91,7 +91,15 @@ function asyncOnFd(path: string, lock: (fd: number, write: boolean) => Promise<v
 /** The fs-ext adapters (one open file description per handle). */
 export const fsExtAdapters: readonly LockAdapter[] = [
   { id: 'fs-ext-sync', open: (path) => syncOnFd(path, (fd, write) => flockSync(fd, write ? 'ex' : 'sh')) },
-  { id: 'fs-ext-async', open: (path) => asyncOnFd(path, (fd, write) => flockAsync(fd, write ? 'ex' : 'sh'), (fd) => flockAsync(fd, 'un')) },
+  {
+    id: 'fs-ext-async',
+    open: (path) =>
+      asyncOnFd(
+        path,
+        (fd, write) => flockAsync(fd, write ? 'ex' : 'sh'),
+        (fd) => flockAsync(fd, 'un'),
+      ),
+  },
   { id: 'fs-ext-well', open: (path) => asyncOnFd(path, flockWell, (fd) => flockSync(fd, 'un')) },
   { id: 'fs-ext-per-use', open: perUse },
 ];

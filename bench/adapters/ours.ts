@@ -36,9 +36,7 @@ export interface OursModule {
 }
 
 /** Result of loading the library. */
-export type OursLoad =
-  | { readonly ok: true; readonly from: string; readonly module: Partial<OursModule> }
-  | { readonly ok: false; readonly reason: string };
+export type OursLoad = { readonly ok: true; readonly from: string; readonly module: Partial<OursModule> } | { readonly ok: false; readonly reason: string };
 
 let loaded: OursLoad | undefined;
 

@@ -63,7 +63,23 @@ export interface BenchConfig {
 }
 
 /** Names of all workloads, in run order. */
-export const WORKLOAD_IDS = ['uncontended', 'counter', 'fairness', 'wide-writer', 'sporadic', 'threads', 'many-waiters', 'many-locks', 'per-use', 'recovery', 'race', 'handover', 'readers', 'scale', 'event-loop'] as const;
+export const WORKLOAD_IDS = [
+  'uncontended',
+  'counter',
+  'fairness',
+  'wide-writer',
+  'sporadic',
+  'threads',
+  'many-waiters',
+  'many-locks',
+  'per-use',
+  'recovery',
+  'race',
+  'handover',
+  'readers',
+  'scale',
+  'event-loop',
+] as const;
 
 function listArg(args: readonly string[], name: string): string[] | null {
   const a = args.find((x) => x.startsWith(`--${name}=`));

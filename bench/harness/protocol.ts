@@ -98,5 +98,12 @@ export type WorkerConfig =
   | (WorkerBase & { readonly role: 'sporadic' })
   | (WorkerBase & { readonly role: 'many-waiters' })
   | (WorkerBase & { readonly role: 'many-locks'; readonly locks: number })
-  | (WorkerBase & { readonly role: 'threads'; readonly threads: number; readonly holdUs: number; readonly yieldEachOp: boolean; readonly monitor: boolean; readonly pollS: number })
+  | (WorkerBase & {
+      readonly role: 'threads';
+      readonly threads: number;
+      readonly holdUs: number;
+      readonly yieldEachOp: boolean;
+      readonly monitor: boolean;
+      readonly pollS: number;
+    })
   | (WorkerBase & BenchConfig['scale'] & { readonly role: 'scale'; readonly reps: number; readonly measureOther: boolean });

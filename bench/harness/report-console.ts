@@ -17,7 +17,9 @@ export function renderConsole(res: BenchResult): string {
   const e = res.environment;
   if (!res.ours.loaded) out.push(`ours: NOT AVAILABLE: ${res.ours.reason}`);
   if (Math.max(e.loadAverage.start, e.loadAverage.end) > e.cores / 2) {
-    out.push(`warning: load average ${e.loadAverage.start.toFixed(1)} / ${e.loadAverage.end.toFixed(1)} on ${e.cores} cores: the machine was busy, figures are noisy`);
+    out.push(
+      `warning: load average ${e.loadAverage.start.toFixed(1)} / ${e.loadAverage.end.toFixed(1)} on ${e.cores} cores: the machine was busy, figures are noisy`,
+    );
   }
   for (const w of res.workloads) {
     out.push('', `== ${w.title} [${w.primary.metric}, ${w.primary.better} is better]`);

@@ -36,7 +36,12 @@ function headlineCases(workload: string, rows: readonly Row[]): string[] {
   return cases;
 }
 
-function panel(title: string, unit: string, bars: ReadonlyArray<{ label: string; value: number; group: Row['group'] }>, y0: number): { svg: string[]; height: number } {
+function panel(
+  title: string,
+  unit: string,
+  bars: ReadonlyArray<{ label: string; value: number; group: Row['group'] }>,
+  y0: number,
+): { svg: string[]; height: number } {
   const values = bars.map((b) => b.value).filter((v) => v > 0);
   let lo = 10 ** Math.floor(Math.log10(Math.min(...values)));
   let hi = 10 ** Math.ceil(Math.log10(Math.max(...values)));
@@ -83,7 +88,10 @@ export function renderSvg(res: BenchResult): string {
     }
   }
   const legend = (['ours', 'peer', 'baseline'] as const)
-    .map((g, i) => `<rect x="${10 + i * 150}" y="30" width="12" height="12" fill="${COLORS[g]}"/><text x="${28 + i * 150}" y="40" font-size="12">${g === 'baseline' ? 'raw fcntl baseline' : g}</text>`)
+    .map(
+      (g, i) =>
+        `<rect x="${10 + i * 150}" y="30" width="12" height="12" fill="${COLORS[g]}"/><text x="${28 + i * 150}" y="40" font-size="12">${g === 'baseline' ? 'raw fcntl baseline' : g}</text>`,
+    )
     .join('');
   const heading = `locksfile benchmark ${res.timestamp} (${res.mode}, medians of ${res.reps})${res.ours.loaded ? '' : ': ours not available in this run'}`;
   return [

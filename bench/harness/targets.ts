@@ -89,7 +89,12 @@ export function evaluateTargets(rows: readonly Row[]): TargetResult[] {
   const counter = (impl: string, name: string): Input => v('counter', 'P=4', impl, name);
   return [
     paired('async-pair', 'async uncontended LocksFile pair <= 5 µs', [v('uncontended', '', 'ours-async', 'µs/pair')], atMost(5, 'µs')),
-    paired('sync-vs-raw', 'sync pair <= 1.5x a raw fcntl pair', [v('uncontended', '', 'ours-sync', 'µs/pair'), v('uncontended', '', 'raw-fcntl', 'µs/pair')], ratioAtMost(1.5)),
+    paired(
+      'sync-vs-raw',
+      'sync pair <= 1.5x a raw fcntl pair',
+      [v('uncontended', '', 'ours-sync', 'µs/pair'), v('uncontended', '', 'raw-fcntl', 'µs/pair')],
+      ratioAtMost(1.5),
+    ),
     all('counter-vs-naive', 'contended counter P=4, ours async against fs-ext naive async: >= 2x ops/s AND >= 2x hand-overs/s', [
       paired('ops', 'ops/s ratio', [counter('ours-async', 'ops/s'), counter('fs-ext-async', 'ops/s')], ratioAtLeast(2)),
       paired('ho', 'hand-overs/s ratio', [counter('ours-async', 'hand-overs/s'), counter('fs-ext-async', 'hand-overs/s')], ratioAtLeast(2)),
@@ -99,14 +104,49 @@ export function evaluateTargets(rows: readonly Row[]): TargetResult[] {
       paired('ho', 'hand-overs/s ratio', [counter('ours-async', 'hand-overs/s'), counter('fs-ext-well', 'hand-overs/s')], ratioAtLeast(1)),
       paired('worst', 'worst wait ratio (ours / fs-ext)', [counter('ours-async', 'worst wait'), counter('fs-ext-well', 'worst wait')], ratioAtMost(1)),
     ]),
-    paired('counter-loop-delay', 'contended counter P=4: event-loop delay p99 < 5 ms (ours async)', [counter('ours-async', 'loop delay p99')], { ...atMost(5, 'ms'), ok: (x) => x < 5 }),
+    paired('counter-loop-delay', 'contended counter P=4: event-loop delay p99 < 5 ms (ours async)', [counter('ours-async', 'loop delay p99')], {
+      ...atMost(5, 'ms'),
+      ok: (x) => x < 5,
+    }),
     fairness(v, 'ours-async'),
     fairness(v, 'ours-sync'),
-    ...['ours-async', 'ours-sync'].map((impl) => paired(`wide-writer-${impl}`, `wide write on [0, 64) against 3 narrow readers (${impl}): granted within 200 ms every time`, [v('wide-writer', '', impl, 'worst wait')], atMost(200, 'ms'))),
-    ...['ours-async', 'ours-sync'].map((impl) => paired(`sporadic-${impl}`, `sporadic contention (${impl}): release to grant <= 5 ms after 1.5 s idle, in every round`, [v('sporadic', '', impl, 'release→grant')], atMost(5, 'ms'))),
-    paired('race', 'race P=4 faster than the Python pylocksfile equivalent (ours sync)', [v('race', 'P=4', 'ours-sync', 'race ms'), v('race', 'P=4', 'py-lockf', 'race ms')], ratioAtMost(1)),
-    paired('shm-latency', 'ShmLock hand-over p99 < 1 ms', [v('handover', '', 'ours-shm-async', 'hand-over p99')], { ...atMost(1000, 'µs'), ok: (x) => x < 1000 }),
-    paired('scale-sparse', 'scale: 100,000 held costs <= 2x 100 held (sparse: one kernel lock per index)', [v('scale', 'sparse held=100000', 'ours-sync', 'µs/pair'), v('scale', 'sparse held=100', 'ours-sync', 'µs/pair')], ratioAtMost(2)),
-    paired('scale-alternating', 'scale: with 10,000 alternating read/write indices held (no two merge), ours costs <= 1.3x raw fcntl on a 2nd OFD of the same file', [v('scale', 'alternating held=10000', 'ours-sync', 'µs/pair'), v('scale', 'alternating held=10000', 'raw-fcntl-other', 'µs/pair')], ratioAtMost(1.3)),
+    ...['ours-async', 'ours-sync'].map((impl) =>
+      paired(
+        `wide-writer-${impl}`,
+        `wide write on [0, 64) against 3 narrow readers (${impl}): granted within 200 ms every time`,
+        [v('wide-writer', '', impl, 'worst wait')],
+        atMost(200, 'ms'),
+      ),
+    ),
+    ...['ours-async', 'ours-sync'].map((impl) =>
+      paired(
+        `sporadic-${impl}`,
+        `sporadic contention (${impl}): release to grant <= 5 ms after 1.5 s idle, in every round`,
+        [v('sporadic', '', impl, 'release→grant')],
+        atMost(5, 'ms'),
+      ),
+    ),
+    paired(
+      'race',
+      'race P=4 faster than the Python pylocksfile equivalent (ours sync)',
+      [v('race', 'P=4', 'ours-sync', 'race ms'), v('race', 'P=4', 'py-lockf', 'race ms')],
+      ratioAtMost(1),
+    ),
+    paired('shm-latency', 'ShmLock hand-over p99 < 1 ms', [v('handover', '', 'ours-shm-async', 'hand-over p99')], {
+      ...atMost(1000, 'µs'),
+      ok: (x) => x < 1000,
+    }),
+    paired(
+      'scale-sparse',
+      'scale: 100,000 held costs <= 2x 100 held (sparse: one kernel lock per index)',
+      [v('scale', 'sparse held=100000', 'ours-sync', 'µs/pair'), v('scale', 'sparse held=100', 'ours-sync', 'µs/pair')],
+      ratioAtMost(2),
+    ),
+    paired(
+      'scale-alternating',
+      'scale: with 10,000 alternating read/write indices held (no two merge), ours costs <= 1.3x raw fcntl on a 2nd OFD of the same file',
+      [v('scale', 'alternating held=10000', 'ours-sync', 'µs/pair'), v('scale', 'alternating held=10000', 'raw-fcntl-other', 'µs/pair')],
+      ratioAtMost(1.3),
+    ),
   ];
 }

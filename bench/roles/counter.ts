@@ -82,7 +82,9 @@ export async function counterRun(k: CounterWorker, c: Command): Promise<Record<s
   const cpu = process.cpuUsage(cpu0);
   monitor?.disable();
   const eld =
-    monitor === null || monitor.count === 0 ? null : { p50Ms: monitor.percentile(50) / 1e6, p99Ms: monitor.percentile(99) / 1e6, maxMs: monitor.max / 1e6, count: monitor.count };
+    monitor === null || monitor.count === 0
+      ? null
+      : { p50Ms: monitor.percentile(50) / 1e6, p99Ms: monitor.percentile(99) / 1e6, maxMs: monitor.max / 1e6, count: monitor.count };
   return { ops, startNs: String(t0), endNs: String(t1), cpuUs: cpu.user + cpu.system, lat: lat.toData(), eld };
 }
 

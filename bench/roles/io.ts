@@ -59,7 +59,10 @@ export function cmdNs(c: Command, key: string): bigint {
  * Runs `onRun` for every `run` command until `exit`, reporting its value as a `result` message.
  * Any error becomes an `error` message and ends the process with code 1.
  */
-export async function serve(onRun: (c: Command) => Promise<Readonly<Record<string, unknown>>> | Readonly<Record<string, unknown>>, commands = new Commands()): Promise<void> {
+export async function serve(
+  onRun: (c: Command) => Promise<Readonly<Record<string, unknown>>> | Readonly<Record<string, unknown>>,
+  commands = new Commands(),
+): Promise<void> {
   send('ready');
   for (;;) {
     const c = await commands.next();

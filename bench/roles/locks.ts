@@ -31,4 +31,3 @@ export async function openLocks(impl: string, path: string, n: number): Promise<
   }
   return { at: (i) => ({ lock: locks[i], index: 0 }), close: async () => void (await Promise.all(handles.map(async (h) => h.close()))) };
 }
-

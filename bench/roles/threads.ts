@@ -12,7 +12,8 @@ import type { WorkerConfig } from '../harness/protocol';
 import { serve } from './io';
 
 /** Messages a thread posts: `ready`, a `result`, or an `error`. */
-export type ThreadMessage = { readonly type: 'ready' } | { readonly type: 'result'; readonly result: Record<string, unknown> } | { readonly type: 'error'; readonly message: string };
+export type ThreadMessage =
+  { readonly type: 'ready' } | { readonly type: 'result'; readonly result: Record<string, unknown> } | { readonly type: 'error'; readonly message: string };
 
 /** Serves `run` commands by running them on every thread at once. */
 export async function threadsRole(cfg: Extract<WorkerConfig, { role: 'threads' }>): Promise<void> {

@@ -19,7 +19,17 @@ export function metric(reps: readonly number[], unit: string, better: Better, ag
   const min = Math.min(...reps);
   const max = Math.max(...reps);
   const mid = median(reps);
-  return { value: aggregate === 'max' ? max : mid, min, max, cold, reps: [...reps], aggregate, wide: reps.length > 1 && max - min > 0.5 * Math.abs(mid), unit, better };
+  return {
+    value: aggregate === 'max' ? max : mid,
+    min,
+    max,
+    cold,
+    reps: [...reps],
+    aggregate,
+    wide: reps.length > 1 && max - min > 0.5 * Math.abs(mid),
+    unit,
+    better,
+  };
 }
 
 /** One repetition's value of one metric. */
@@ -67,7 +77,14 @@ export const higher = (value: number, unit: string): RepValue => ({ value, unit,
 export const worst = (value: number, unit: string): RepValue => ({ value, unit, better: 'lower', aggregate: 'max' });
 
 /** A row for `info`. */
-export function row(workload: string, kase: string, info: Pick<ImplInfo, 'id' | 'label' | 'group'>, status: Row['status'], metrics: Record<string, Metric>, note?: string): Row {
+export function row(
+  workload: string,
+  kase: string,
+  info: Pick<ImplInfo, 'id' | 'label' | 'group'>,
+  status: Row['status'],
+  metrics: Record<string, Metric>,
+  note?: string,
+): Row {
   return { workload, case: kase, impl: info.id, label: info.label, group: info.group, status, metrics, ...(note === undefined ? {} : { note }) };
 }
 

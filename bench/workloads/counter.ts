@@ -120,7 +120,12 @@ function waitingImpls(ctx: RunContext): ImplInfo[] {
 export async function counterRows(ctx: RunContext, impls: readonly ImplInfo[], procsList: readonly number[], o: CounterOptions, reps?: number): Promise<Row[]> {
   const rows: Row[] = [];
   for (const procs of procsList) {
-    rows.push(...(await interleaved(ctx, o.workload, `P=${procs}`, impls, (info) => counterSession(ctx, info, procs, o), { runTimeoutMs: 15_000 + 4 * o.durationMs + procs * 1000, ...(reps === undefined ? {} : { reps }) })));
+    rows.push(
+      ...(await interleaved(ctx, o.workload, `P=${procs}`, impls, (info) => counterSession(ctx, info, procs, o), {
+        runTimeoutMs: 15_000 + 4 * o.durationMs + procs * 1000,
+        ...(reps === undefined ? {} : { reps }),
+      })),
+    );
   }
   return rows;
 }
@@ -140,7 +145,8 @@ export function counterWorkload(spec: CounterWorkloadSpec): Workload {
     id: spec.id,
     title: spec.title,
     primary: spec.primary,
-    run: (ctx) => counterRows(ctx, spec.impls(ctx), spec.procs(ctx), { workload: spec.id, warmupMs: ctx.config.warmupMs, ...spec.options(ctx) }, spec.reps?.(ctx)),
+    run: (ctx) =>
+      counterRows(ctx, spec.impls(ctx), spec.procs(ctx), { workload: spec.id, warmupMs: ctx.config.warmupMs, ...spec.options(ctx) }, spec.reps?.(ctx)),
   };
 }
 

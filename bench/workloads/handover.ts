@@ -51,5 +51,12 @@ export const handoverWorkload: Workload = {
   title: 'Hand-over latency: release to the waiter’s return (2 processes)',
   primary: { metric: 'hand-over p50', unit: 'µs', better: 'lower' },
   run: (ctx: RunContext): Promise<Row[]> =>
-    interleaved(ctx, 'handover', '', ctx.impls.filter((i) => i.runtime === 'node' && i.waits), (info) => handoverSession(ctx, info), { runTimeoutMs: 20_000 + ctx.config.handover.rounds * 60 }),
+    interleaved(
+      ctx,
+      'handover',
+      '',
+      ctx.impls.filter((i) => i.runtime === 'node' && i.waits),
+      (info) => handoverSession(ctx, info),
+      { runTimeoutMs: 20_000 + ctx.config.handover.rounds * 60 },
+    ),
 };

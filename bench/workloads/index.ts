@@ -21,4 +21,20 @@ import { uncontended } from './uncontended';
 import { wideWriterWorkload } from './wide-writer';
 
 /** All workloads. */
-export const WORKLOADS: readonly Workload[] = [uncontended, counter, fairnessWorkload, wideWriterWorkload, sporadicWorkload, threadsWorkload, manyWaitersWorkload, manyLocksWorkload, perUseWorkload, recoveryWorkload, raceWorkload, handoverWorkload, readersWorkload, scaleWorkload, eventLoop];
+export const WORKLOADS: readonly Workload[] = [
+  uncontended,
+  counter,
+  fairnessWorkload,
+  wideWriterWorkload,
+  sporadicWorkload,
+  threadsWorkload,
+  manyWaitersWorkload,
+  manyLocksWorkload,
+  perUseWorkload,
+  recoveryWorkload,
+  raceWorkload,
+  handoverWorkload,
+  readersWorkload,
+  scaleWorkload,
+  eventLoop,
+];

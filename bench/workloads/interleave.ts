@@ -50,7 +50,14 @@ function message(e: unknown): string {
 }
 
 /** Runs `infos` in interleaved rounds and returns one row each (FAILED rows carry the reason). */
-export async function interleaved(ctx: RunContext, workload: string, kase: string, infos: readonly ImplInfo[], open: (info: ImplInfo) => Promise<Session>, o: InterleaveOptions): Promise<Row[]> {
+export async function interleaved(
+  ctx: RunContext,
+  workload: string,
+  kase: string,
+  infos: readonly ImplInfo[],
+  open: (info: ImplInfo) => Promise<Session>,
+  o: InterleaveOptions,
+): Promise<Row[]> {
   const t0 = Date.now();
   const rows = new Map<string, Row>();
   const live: Live[] = [];
@@ -90,7 +97,10 @@ export async function interleaved(ctx: RunContext, workload: string, kase: strin
         await l.session.kill();
       }
     }
-    rows.set(l.info.id, l.failed === null ? row(workload, kase, l.info, 'ok', l.metrics.build(), l.session.note) : row(workload, kase, l.info, 'FAILED', {}, l.failed));
+    rows.set(
+      l.info.id,
+      l.failed === null ? row(workload, kase, l.info, 'ok', l.metrics.build(), l.session.note) : row(workload, kase, l.info, 'FAILED', {}, l.failed),
+    );
   }
   ctx.log(`  ${workload} ${kase}: ${live.filter((l) => l.failed === null).length} of ${infos.length} ok (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   return infos.map((i) => rows.get(i.id)!);

@@ -54,5 +54,12 @@ export const manyLocksWorkload: Workload = {
   title: '1,000 distinct locks across processes',
   primary: { metric: 'ops/s', unit: 'ops/s', better: 'higher' },
   run: (ctx): Promise<Row[]> =>
-    interleaved(ctx, 'many-locks', `P=${ctx.config.manyLocks.procs}`, ctx.impls.filter((i) => IDS.includes(i.id)), (info) => manyLocksSession(ctx, info), { runTimeoutMs: 30_000 + 4 * ctx.config.manyLocks.durationMs }),
+    interleaved(
+      ctx,
+      'many-locks',
+      `P=${ctx.config.manyLocks.procs}`,
+      ctx.impls.filter((i) => IDS.includes(i.id)),
+      (info) => manyLocksSession(ctx, info),
+      { runTimeoutMs: 30_000 + 4 * ctx.config.manyLocks.durationMs },
+    ),
 };

@@ -65,7 +65,13 @@ export const manyWaitersWorkload: Workload = {
     const rows: Row[] = [];
     const impls = ctx.impls.filter((i) => IDS.includes(i.id));
     for (const n of ctx.config.manyWaiters.counts) {
-      rows.push(...(await interleaved(ctx, 'many-waiters', `n=${n}`, impls, (info) => manyWaitersSession(ctx, info, n), { runTimeoutMs: 60_000, warmupEachRep: false, reps: ctx.config.manyWaiters.reps })));
+      rows.push(
+        ...(await interleaved(ctx, 'many-waiters', `n=${n}`, impls, (info) => manyWaitersSession(ctx, info, n), {
+          runTimeoutMs: 60_000,
+          warmupEachRep: false,
+          reps: ctx.config.manyWaiters.reps,
+        })),
+      );
     }
     return rows;
   },

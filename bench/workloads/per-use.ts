@@ -19,5 +19,12 @@ export const perUseWorkload: Workload = {
   title: 'Per use: open, acquire, release, close (one process)',
   primary: { metric: 'µs/pair', unit: 'µs', better: 'lower' },
   run: (ctx): Promise<Row[]> =>
-    interleaved(ctx, 'per-use', '', ctx.impls.filter((i) => i.perUseOnly === true || PATH_PEERS.includes(i.id)), (info) => uncontendedSession(ctx, info, 'per-use'), { runTimeoutMs: 30_000 + ctx.config.uncontended.repMs * 10 }),
+    interleaved(
+      ctx,
+      'per-use',
+      '',
+      ctx.impls.filter((i) => i.perUseOnly === true || PATH_PEERS.includes(i.id)),
+      (info) => uncontendedSession(ctx, info, 'per-use'),
+      { runTimeoutMs: 30_000 + ctx.config.uncontended.repMs * 10 },
+    ),
 };

@@ -63,7 +63,11 @@ export const raceWorkload: Workload = {
     const rows: Row[] = [];
     const impls = ctx.impls.filter((i) => i.indexed && i.waits);
     for (const procs of ctx.config.race.procs) {
-      rows.push(...(await interleaved(ctx, 'race', `P=${procs}`, impls, (info) => raceSession(ctx, info, procs), { runTimeoutMs: 30_000 + procs * 1000 + ctx.config.race.laps * 400 })));
+      rows.push(
+        ...(await interleaved(ctx, 'race', `P=${procs}`, impls, (info) => raceSession(ctx, info, procs), {
+          runTimeoutMs: 30_000 + procs * 1000 + ctx.config.race.laps * 400,
+        })),
+      );
     }
     return rows;
   },

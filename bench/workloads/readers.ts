@@ -26,7 +26,12 @@ async function readersSession(ctx: RunContext, info: ImplInfo, procs: number): P
     kill: () => g.kill(),
     async run(kind) {
       resetStateFile(statePath);
-      const results = await g.all({ cmd: 'run', rep: rep++ % 250, startAtNs: startAt(30 + procs * 8), durationMs: kind === 'warmup' ? warmupMs : readers.durationMs });
+      const results = await g.all({
+        cmd: 'run',
+        rep: rep++ % 250,
+        startAtNs: startAt(30 + procs * 8),
+        durationMs: kind === 'warmup' ? warmupMs : readers.durationMs,
+      });
       if (results.some((r) => r.shared !== true)) throw new VerifyError(`the ${procs} readers never held the read lock at the same time: it is not shared`);
       const ops = sumOf(results, 'ops');
       const wall = resultsWallNs(results);
@@ -48,7 +53,11 @@ export const readersWorkload: Workload = {
     const rows: Row[] = [];
     const impls = ctx.impls.filter((i) => i.runtime === 'node' && i.shared && i.waits);
     for (const procs of ctx.config.readers.procs) {
-      rows.push(...(await interleaved(ctx, 'readers', `P=${procs}`, impls, (info) => readersSession(ctx, info, procs), { runTimeoutMs: 20_000 + procs * 1000 + 3 * ctx.config.readers.durationMs })));
+      rows.push(
+        ...(await interleaved(ctx, 'readers', `P=${procs}`, impls, (info) => readersSession(ctx, info, procs), {
+          runTimeoutMs: 20_000 + procs * 1000 + 3 * ctx.config.readers.durationMs,
+        })),
+      );
     }
     return rows;
   },

@@ -20,13 +20,26 @@ import { lower, VerifyError, workerBase, worst } from './common';
 import { interleaved, type Session } from './interleave';
 
 /** Kernel-lock implementations and the path-based peers at their stale settings. */
-const IDS = ['ours-sync', 'ours-async', 'ours-shm-async', 'fs-ext-well', 'os-lock', 'raw-fcntl', 'proper-lockfile', 'proper-lockfile-stale-2s', 'lockfile-stale-2s'];
+const IDS = [
+  'ours-sync',
+  'ours-async',
+  'ours-shm-async',
+  'fs-ext-well',
+  'os-lock',
+  'raw-fcntl',
+  'proper-lockfile',
+  'proper-lockfile-stale-2s',
+  'lockfile-stale-2s',
+];
 
 /** How long the waiter is left waiting before the kill (ms). */
 const PARK_MS = 50;
 
 async function recoverySession(ctx: RunContext, info: ImplInfo): Promise<Session> {
-  const [holderCfg, waiterCfg] = [0, 1].map((w): WorkerConfig => ({ ...workerBase(ctx, info, `recovery-${info.id}`, w, 2), role: 'sporadic' })) as [WorkerConfig, WorkerConfig];
+  const [holderCfg, waiterCfg] = [0, 1].map((w): WorkerConfig => ({ ...workerBase(ctx, info, `recovery-${info.id}`, w, 2), role: 'sporadic' })) as [
+    WorkerConfig,
+    WorkerConfig,
+  ];
   const waiter = await WorkerGroup.start([waiterCfg]);
   const w = waiter.workers[0];
   return {
@@ -61,5 +74,12 @@ export const recoveryWorkload: Workload = {
   title: "Recovery after the holder's SIGKILL: kill to the waiter's grant",
   primary: { metric: 'kill→grant', unit: 'ms', better: 'lower' },
   run: (ctx): Promise<Row[]> =>
-    interleaved(ctx, 'recovery', '', ctx.impls.filter((i) => IDS.includes(i.id) && !(ctx.config.quick && i.id === 'proper-lockfile')), (info) => recoverySession(ctx, info), { runTimeoutMs: 40_000, warmupEachRep: false, reps: ctx.config.recoveryReps }),
+    interleaved(
+      ctx,
+      'recovery',
+      '',
+      ctx.impls.filter((i) => IDS.includes(i.id) && !(ctx.config.quick && i.id === 'proper-lockfile')),
+      (info) => recoverySession(ctx, info),
+      { runTimeoutMs: 40_000, warmupEachRep: false, reps: ctx.config.recoveryReps },
+    ),
 };

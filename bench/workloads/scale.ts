@@ -23,7 +23,20 @@ async function scaleHolder(ctx: RunContext, info: ImplInfo, measureOther: boolea
   const expected = scale.widths.length + scale.held.length * 2;
   try {
     await withWorkers(
-      [{ ...workerBase(ctx, info, `scale-${info.id}`, 0, 1), role: 'scale', reps, repMs: scale.repMs, held: scale.held, sparseMax, alternatingMax: scale.alternatingMax, widths: scale.widths, setupBudgetMs: scale.setupBudgetMs, measureOther }],
+      [
+        {
+          ...workerBase(ctx, info, `scale-${info.id}`, 0, 1),
+          role: 'scale',
+          reps,
+          repMs: scale.repMs,
+          held: scale.held,
+          sparseMax,
+          alternatingMax: scale.alternatingMax,
+          widths: scale.widths,
+          setupBudgetMs: scale.setupBudgetMs,
+          measureOther,
+        },
+      ],
       scale.setupBudgetMs + 120_000,
       async ([w]) => {
         await w.expect('ready');
@@ -41,7 +54,14 @@ async function scaleHolder(ctx: RunContext, info: ImplInfo, measureOther: boolea
             continue;
           }
           const us = numbers(m, 'usPerPair');
-          const metrics = { 'µs/pair': metric(us, 'µs', 'lower'), 'pairs/s': metric(us.map((x) => 1e6 / x), 'pairs/s', 'higher') };
+          const metrics = {
+            'µs/pair': metric(us, 'µs', 'lower'),
+            'pairs/s': metric(
+              us.map((x) => 1e6 / x),
+              'pairs/s',
+              'higher',
+            ),
+          };
           if (typeof m.setupUsPerLock === 'number') Object.assign(metrics, { 'setup µs/lock': metric([num(m, 'setupUsPerLock')], 'µs', 'lower') });
           rows.push(row('scale', kase, who, 'ok', metrics, note));
           ctx.log(`  scale ${kase} ${who.label}: ${us.map((x) => x.toFixed(2)).join(', ')} µs/pair`);

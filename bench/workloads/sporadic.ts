@@ -56,9 +56,16 @@ export const sporadicWorkload: Workload = {
   title: 'Sporadic contention: one contended acquire after 1.5 s idle, released 2 ms after the call',
   primary: { metric: 'release→grant', unit: 'ms', better: 'lower' },
   run: (ctx): Promise<Row[]> =>
-    interleaved(ctx, 'sporadic', '', ctx.impls.filter((i) => i.runtime === 'node' && i.waits), (info) => sporadicSession(ctx, info), {
-      runTimeoutMs: 20_000 + ctx.config.sporadic.idleMs,
-      warmupEachRep: false,
-      reps: ctx.config.sporadic.reps,
-    }),
+    interleaved(
+      ctx,
+      'sporadic',
+      '',
+      ctx.impls.filter((i) => i.runtime === 'node' && i.waits),
+      (info) => sporadicSession(ctx, info),
+      {
+        runTimeoutMs: 20_000 + ctx.config.sporadic.idleMs,
+        warmupEachRep: false,
+        reps: ctx.config.sporadic.reps,
+      },
+    ),
 };

@@ -17,8 +17,8 @@ const IDS = ['ours-sync', 'ours-async', 'ours-shm-async', 'raw-fcntl', 'fs-ext-s
 
 /** Implementations that cannot run in a worker thread, and why. */
 const NOT_IN_THREADS: Readonly<Record<string, string>> = {
-  'fs-ext-async': 'fs-ext queues async work on uv_default_loop(): a worker thread\'s flock callback runs on the main thread and the process aborts (SIGABRT)',
-  'fs-ext-well': 'waits through fs-ext\'s async flock, which aborts the process when called from a worker thread (uv_default_loop())',
+  'fs-ext-async': "fs-ext queues async work on uv_default_loop(): a worker thread's flock callback runs on the main thread and the process aborts (SIGABRT)",
+  'fs-ext-well': "waits through fs-ext's async flock, which aborts the process when called from a worker thread (uv_default_loop())",
 };
 
 /** The worker-thread workload. */
@@ -29,9 +29,17 @@ export const threadsWorkload: Workload = {
   async run(ctx) {
     const impls = ctx.impls.filter((i) => IDS.includes(i.id));
     const { procs, durationMs } = ctx.config.threads;
-    const rows = await counterRows(ctx, impls, procs, { workload: 'threads', holdUs: 0, yieldEachOp: false, durationMs, warmupMs: ctx.config.warmupMs, threads: true });
+    const rows = await counterRows(ctx, impls, procs, {
+      workload: 'threads',
+      holdUs: 0,
+      yieldEachOp: false,
+      durationMs,
+      warmupMs: ctx.config.warmupMs,
+      threads: true,
+    });
     for (const p of procs) {
-      for (const info of ctx.impls.filter((i) => NOT_IN_THREADS[i.id] !== undefined)) rows.push(row('threads', `P=${p}`, info, 'n/a', {}, NOT_IN_THREADS[info.id]));
+      for (const info of ctx.impls.filter((i) => NOT_IN_THREADS[i.id] !== undefined))
+        rows.push(row('threads', `P=${p}`, info, 'n/a', {}, NOT_IN_THREADS[info.id]));
     }
     return rows;
   },

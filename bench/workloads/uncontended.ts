@@ -16,7 +16,9 @@ import { interleaved, type Session } from './interleave';
 /** The uncontended session of `info`: one process, calibrated pair count per repetition. */
 export async function uncontendedSession(ctx: RunContext, info: ImplInfo, name: string): Promise<Session> {
   const u = ctx.config.uncontended;
-  const g = await WorkerGroup.start([{ ...workerBase(ctx, info, `${name}-${info.id}`, 0, 1), role: 'uncontended', reps: 1, repMs: u.repMs, warmupMs: u.warmupMs }]);
+  const g = await WorkerGroup.start([
+    { ...workerBase(ctx, info, `${name}-${info.id}`, 0, 1), role: 'uncontended', reps: 1, repMs: u.repMs, warmupMs: u.warmupMs },
+  ]);
   let pairs = 0;
   return {
     stop: () => g.stop(),
@@ -45,5 +47,7 @@ export const uncontended: Workload = {
   title: 'Uncontended acquire + release pair (one process)',
   primary: { metric: 'µs/pair', unit: 'µs', better: 'lower' },
   run: (ctx): Promise<Row[]> =>
-    interleaved(ctx, 'uncontended', '', uncontendedImpls(ctx), (info) => uncontendedSession(ctx, info, 'uncontended'), { runTimeoutMs: 30_000 + ctx.config.uncontended.repMs * 10 }),
+    interleaved(ctx, 'uncontended', '', uncontendedImpls(ctx), (info) => uncontendedSession(ctx, info, 'uncontended'), {
+      runTimeoutMs: 30_000 + ctx.config.uncontended.repMs * 10,
+    }),
 };

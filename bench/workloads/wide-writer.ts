@@ -50,5 +50,12 @@ export const wideWriterWorkload: Workload = {
   title: 'Wide writer on [0, 64) against 3 narrow readers',
   primary: { metric: 'worst wait', unit: 'ms', better: 'lower' },
   run: (ctx): Promise<Row[]> =>
-    interleaved(ctx, 'wide-writer', '', ctx.impls.filter((i) => i.runtime === 'node' && i.indexed && i.shared && i.waits), (info) => wideWriterSession(ctx, info), { runTimeoutMs: 30_000 + 4 * ctx.config.wideWriter.durationMs }),
+    interleaved(
+      ctx,
+      'wide-writer',
+      '',
+      ctx.impls.filter((i) => i.runtime === 'node' && i.indexed && i.shared && i.waits),
+      (info) => wideWriterSession(ctx, info),
+      { runTimeoutMs: 30_000 + 4 * ctx.config.wideWriter.durationMs },
+    ),
 };

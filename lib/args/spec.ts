@@ -132,7 +132,11 @@ export function toChoice<T extends string>(value: unknown, argument: string, cho
 export function toChoice<T extends string>(value: unknown, argument: string, choices: readonly T[], fallback?: T): T | undefined {
   if (value === undefined) return fallback;
   if (!(choices as readonly unknown[]).includes(value)) {
-    throw new InvalidArgumentError('ERR_INVALID_ARG_VALUE', argument, `expected one of ${choices.map((c) => `'${c}'`).join(', ')}, received ${describe(value)}`);
+    throw new InvalidArgumentError(
+      'ERR_INVALID_ARG_VALUE',
+      argument,
+      `expected one of ${choices.map((c) => `'${c}'`).join(', ')}, received ${describe(value)}`,
+    );
   }
   return value as T;
 }

@@ -81,11 +81,9 @@ function addLockOptions(cmd: Command): Command {
     .addOption(new Option('-x, --exclusive', 'take an exclusive lock (the default)').conflicts('shared'))
     .addOption(new Option('-n, --nonblock', 'fail at once instead of waiting when the lock is busy').conflicts('timeout'))
     .addOption(new Option('-w, --timeout <seconds>', 'fail when the lock is not acquired within this time (0: try once)').argParser(parseSeconds))
-    .addOption(
-      new Option('-E, --conflict-exit-code <number>', 'exit status when -n or -w gives up').argParser(integerParser(0, 255)).default(1),
-    )
+    .addOption(new Option('-E, --conflict-exit-code <number>', 'exit status when -n or -w gives up').argParser(integerParser(0, 255)).default(1))
     .option('--verbose', 'tell on stderr whom it waits for and how long it waited')
-    .option('-c, --command <command>', "run this command with the shell ($SHELL, else /bin/sh) instead of COMMAND ARGS")
+    .option('-c, --command <command>', 'run this command with the shell ($SHELL, else /bin/sh) instead of COMMAND ARGS')
     .argument('[command...]', 'the command to run while holding the lock (put -- before it when it has options)');
 }
 
@@ -139,7 +137,9 @@ function packageVersion(): string {
 export function parseArgs(args: readonly string[]): Invocation {
   let result: Invocation | undefined;
   const program = new Command('locksfile')
-    .description('Run a command while holding a lock: a range of a lock file (OFD byte-range locks), a shmlock-compatible name, or a LockManager (Web Locks) name.')
+    .description(
+      'Run a command while holding a lock: a range of a lock file (OFD byte-range locks), a shmlock-compatible name, or a LockManager (Web Locks) name.',
+    )
     .version(packageVersion())
     .usage('[options] FILE [--] COMMAND [ARGS...]  |  [options] FILE -c COMMAND  |  shm ...  |  name ...  |  status ...')
     .enablePositionalOptions()
@@ -197,7 +197,10 @@ export function parseArgs(args: readonly string[]): Invocation {
       if (raw.registry !== undefined && raw.names === undefined) throw new CliExit(EX.USAGE, '--registry goes with --names');
       const namespace = namespaceOf(raw);
       if (raw.pg !== undefined && file !== undefined) {
-        throw new CliExit(EX.USAGE, 'with --pg (or LOCKSFILE_PG_URL) status shows the names of a PgLockManager namespace (--names); a PgLocksFile space has no status view');
+        throw new CliExit(
+          EX.USAGE,
+          'with --pg (or LOCKSFILE_PG_URL) status shows the names of a PgLockManager namespace (--names); a PgLocksFile space has no status view',
+        );
       }
       const of: StatusOf =
         file !== undefined

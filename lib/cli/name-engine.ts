@@ -53,7 +53,9 @@ export class NameEngine implements LockEngine {
           else reject(err);
           return;
         }
-        process.stderr.write(`locksfile: ${this.target} was taken away (${err instanceof Error ? err.message : String(err)}); the command goes on without it\n`);
+        process.stderr.write(
+          `locksfile: ${this.target} was taken away (${err instanceof Error ? err.message : String(err)}); the command goes on without it\n`,
+        );
       });
     });
   }

@@ -24,18 +24,13 @@ export async function collectNames(manager: LockManagerLike, namespace: string):
     namespace,
     held: snapshot.held,
     pending: snapshot.pending,
-    notes: [
-      'a request shows the clientId its program chose (locksfile commands use "locksfile[PID] COMMAND"); no times are recorded',
-    ],
+    notes: ['a request shows the clientId its program chose (locksfile commands use "locksfile[PID] COMMAND"); no times are recorded'],
   };
 }
 
 /** The report as a table: one line per held or pending request. */
 export function formatNames(report: NamesReport): string {
-  const rows = [
-    ...report.held.map((e) => ['held', e.name, e.mode, e.clientId]),
-    ...report.pending.map((e) => ['waiting', e.name, e.mode, e.clientId]),
-  ];
+  const rows = [...report.held.map((e) => ['held', e.name, e.mode, e.clientId]), ...report.pending.map((e) => ['waiting', e.name, e.mode, e.clientId])];
   const body = rows.length === 0 ? ['no locks'] : formatTable(['STATE', 'NAME', 'MODE', 'CLIENT'], rows);
   return [report.namespace, ...body, ...report.notes.map((n) => `note: ${n}`)].join('\n') + '\n';
 }

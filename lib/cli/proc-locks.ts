@@ -72,7 +72,7 @@ export function parseLockLine(line: string, key: string): KernelLock | null {
   const [mode, pid, , start, end] = tokens.slice(-5) as [string, string, string, string, string];
   const first = Number(start);
   return {
-    type: tokens[1] === '->' ? (tokens[2]) : (tokens[1]),
+    type: tokens[1] === '->' ? tokens[2] : tokens[1],
     write: mode === 'WRITE',
     pid: pid === '-1' ? null : Number(pid),
     start: first,
@@ -96,7 +96,10 @@ function readText(path: string): string | null {
 
 function numericEntries(dir: string): number[] {
   try {
-    return fs.readdirSync(dir).filter((n) => /^\d+$/.test(n)).map(Number);
+    return fs
+      .readdirSync(dir)
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number);
   } catch {
     return [];
   }

@@ -9,7 +9,20 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { pathError } from '../errors/path-error';
 import { formatTable } from './table';
-import { commandOf, runsScript, fcntlWaiters, fdHolders, type FcntlWaiter, type FdLock, type FileKey, kernelLocks, type KernelLock, procKey, sameLock, startedAt } from './proc-locks';
+import {
+  commandOf,
+  runsScript,
+  fcntlWaiters,
+  fdHolders,
+  type FcntlWaiter,
+  type FdLock,
+  type FileKey,
+  kernelLocks,
+  type KernelLock,
+  procKey,
+  sameLock,
+  startedAt,
+} from './proc-locks';
 
 /** A process taking part in a lock, as far as `/proc` shows it. */
 export interface StatusProcess {
@@ -113,7 +126,12 @@ export function collectStatus(path: string): StatusReport {
       if (processes.length === 0) notes.push(`the owner of the held ${describeLock(lock)} is not visible (another user's process? run as root)`);
       return entry(lock, processes, script);
     }
-    const at = waiters.findIndex((w) => w.type === lock.type && (lock.pid === null || w.pid === lock.pid) && (w.request === null || (w.request.write === lock.write && w.request.start === lock.start && w.request.end === lock.end)));
+    const at = waiters.findIndex(
+      (w) =>
+        w.type === lock.type &&
+        (lock.pid === null || w.pid === lock.pid) &&
+        (w.request === null || (w.request.write === lock.write && w.request.start === lock.start && w.request.end === lock.end)),
+    );
     if (at >= 0) {
       const [w] = waiters.splice(at, 1) as [FcntlWaiter];
       return entry(lock, [processOf(w.pid, w.fd, w.tid)], script);
@@ -142,4 +160,3 @@ export function formatStatus(report: StatusReport): string {
   const body = rows.length === 0 ? ['no locks'] : formatTable(header, rows);
   return [`${report.file} (${report.key})`, ...body, ...report.notes.map((n) => `note: ${n}`)].join('\n') + '\n';
 }
-

@@ -158,7 +158,11 @@ export class LockManager implements LockManagerLike {
     const timeout = toTimeout(raw.timeout, 'options.timeout');
     const args = parseRequest<T>(name, optionsOrFn, maybeFn);
     this.#assertOpen();
-    const req = this.#call(args, () => undefined, () => undefined);
+    const req = this.#call(
+      args,
+      () => undefined,
+      () => undefined,
+    );
     const outcome = this.#enter(req);
     if (outcome === 'unavailable') return (args.callback as (lock: Lock | null) => T)(null);
     if (outcome === 'queued') this.#waitSync(req, timeout === undefined ? undefined : performance.now() + timeout);

@@ -98,7 +98,7 @@ export interface EncodedName {
 export function encodeName(name: string): EncodedName {
   const bytes = Buffer.from(name, 'utf16le');
   let hash = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ (bytes[i]), 0x01000193);
+  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
   return { bytes, hash: hash >>> 0 };
 }
 
@@ -156,7 +156,11 @@ export class Registry {
     if (!setLock(this.holdFd, 'ofd', 'write', META_BYTE, 1)) {
       const deadline = performance.now() + META_STALL_MS;
       if (withoutSignalHooks(() => waitUntil(this.holdFd, 'ofd', 'write', META_BYTE, 1, deadline, () => false)) !== 'granted') {
-        throw new LockSystemError('fcntl(F_OFD_SETLKW)', 'ETIMEDOUT', `${this.path}: the registry meta lock stayed held for ${META_STALL_MS} ms (is a process stopped inside a scan?)`);
+        throw new LockSystemError(
+          'fcntl(F_OFD_SETLKW)',
+          'ETIMEDOUT',
+          `${this.path}: the registry meta lock stayed held for ${META_STALL_MS} ms (is a process stopped inside a scan?)`,
+        );
       }
     }
     try {
@@ -227,7 +231,11 @@ export class Registry {
 
   /** Whether `slot` (from the last scan) is a request for `name`. */
   isNamed(slot: Slot, name: EncodedName): boolean {
-    return slot.hash === name.hash && slot.nameLength === name.bytes.length && this.#buf.compare(name.bytes, 0, name.bytes.length, slot.nameAt, slot.nameAt + slot.nameLength) === 0;
+    return (
+      slot.hash === name.hash &&
+      slot.nameLength === name.bytes.length &&
+      this.#buf.compare(name.bytes, 0, name.bytes.length, slot.nameAt, slot.nameAt + slot.nameLength) === 0
+    );
   }
 
   /** The name of `slot` (from the last scan). */

@@ -37,7 +37,7 @@ export class StealBell {
 
   /** Wakes every watcher (including this one). */
   ring(): void {
-    this.#byte[0] = (this.#byte[0]) + 1;
+    this.#byte[0] = this.#byte[0] + 1;
     fs.writeSync(this.#fd, this.#byte, 0, 1, 0);
   }
 

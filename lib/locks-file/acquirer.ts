@@ -78,7 +78,9 @@ export class Acquirer implements Runner {
     if (this.locks.blocks(scope, range.start, end, opts.write)) {
       const answer = noWait(opts);
       if (answer !== undefined) return answer;
-      throw new LockBusyError(`${describeRange(range, opts.write)} conflicts with a lock another scope of this instance holds; a sync call cannot wait for its own thread`);
+      throw new LockBusyError(
+        `${describeRange(range, opts.write)} conflicts with a lock another scope of this instance holds; a sync call cannot wait for its own thread`,
+      );
     }
     const deadline = opts.timeout === undefined ? undefined : performance.now() + opts.timeout;
     const fair = this.#queues(range) ? this.fair : undefined;

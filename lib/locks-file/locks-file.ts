@@ -18,7 +18,19 @@
 import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
-import { type Acquire, type AcquireOptions, type LockSpec, type Range, toAcquire, toBoolean, toChoice, toFunction, toOptions, toRange, toString } from '../args/spec';
+import {
+  type Acquire,
+  type AcquireOptions,
+  type LockSpec,
+  type Range,
+  toAcquire,
+  toBoolean,
+  toChoice,
+  toFunction,
+  toOptions,
+  toRange,
+  toString,
+} from '../args/spec';
 import { InvalidArgumentError, LockBusyError, LockCanceledError, LockClosedError, type LockError, LockTimeoutError } from '../errors/errors';
 import { createLogger, type Logger, toLogger } from '../logger';
 import type { Backend } from '../sys/fcntl';
@@ -209,7 +221,12 @@ export class LocksFile {
    * independently. Nothing of a request that timed out, aborted or was cancelled stays held.
    */
   acquire(spec: LockSpec = 0, options?: AcquireOptions): Promise<boolean> {
-    return this.#acquire(spec, options, () => undefined, (outcome) => (outcome === 'granted' ? true : outcome === 'busy' || outcome === 'timeout' ? false : outcome));
+    return this.#acquire(
+      spec,
+      options,
+      () => undefined,
+      (outcome) => (outcome === 'granted' ? true : outcome === 'busy' || outcome === 'timeout' ? false : outcome),
+    );
   }
 
   /**

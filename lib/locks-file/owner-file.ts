@@ -37,7 +37,11 @@ export class OwnerFile {
    * kernel has it. A POSIX backend is announced through `logger.warn` with its hazards, since
    * its semantics differ from what the rest of the API promises.
    */
-  constructor(readonly path: string, requested: Backend | undefined, logger: Logger | undefined) {
+  constructor(
+    readonly path: string,
+    requested: Backend | undefined,
+    logger: Logger | undefined,
+  ) {
     this.#pathBytes = encodePath(path);
     const opened = openLockFile(path);
     this.#fd = opened.fd;

@@ -189,7 +189,10 @@ export class RequestQueue {
   /** Abandons every request with `reason` and starts nothing any more (the instance closes). */
   stop(reason: Outcome): void {
     this.#stopped = true;
-    this.abandonWhere(() => true, () => reason);
+    this.abandonWhere(
+      () => true,
+      () => reason,
+    );
   }
 
   /** The one place a request ends: answers the caller, frees its timer and listener, moves the queue. */

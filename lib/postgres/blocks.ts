@@ -62,7 +62,7 @@ export function canonicalBlocks(start: number, end: number): Array<{ level: numb
   let at = start;
   while (at < end) {
     let level = TOP_LEVEL;
-    while (level > 0 && (at % (SIZES[level]) !== 0 || at + (SIZES[level]) > end)) level--;
+    while (level > 0 && (at % SIZES[level] !== 0 || at + SIZES[level] > end)) level--;
     const size = SIZES[level];
     out.push({ level, block: at / size });
     at += size;
@@ -76,9 +76,9 @@ export function holdingsOf(segments: Iterable<Segment>): Holdings {
   for (const seg of segments) {
     for (const { level, block } of canonicalBlocks(seg.start, seg.end)) {
       add(out, { level, block, kind: 'g', exclusive: seg.write });
-      const first = block * (SIZES[level]);
+      const first = block * SIZES[level];
       for (let up = level + 1; up <= TOP_LEVEL; up++) {
-        add(out, { level: up, block: Math.floor(first / (SIZES[up])), kind: seg.write ? 'w' : 'r', exclusive: false });
+        add(out, { level: up, block: Math.floor(first / SIZES[up]), kind: seg.write ? 'w' : 'r', exclusive: false });
       }
     }
   }
@@ -121,10 +121,10 @@ export function acquireSteps(from: Holdings, to: Holdings): Step[] {
     steps.push({ entry: e, unlock: true });
   };
   // One block at a time (wanted is sorted, so a block's entries are adjacent).
-  for (let i = 0; i < wanted.length; ) {
+  for (let i = 0; i < wanted.length;) {
     const first = wanted[i];
     const group: Entry[] = [];
-    for (; i < wanted.length && (wanted[i]).level === first.level && (wanted[i]).block === first.block; i++) group.push(wanted[i]);
+    for (; i < wanted.length && wanted[i].level === first.level && wanted[i].block === first.block; i++) group.push(wanted[i]);
     const whole = group.find((e) => e.kind === 'g');
     const parts = group.filter((e) => e.kind !== 'g');
     if (whole !== undefined) {
@@ -204,7 +204,7 @@ export function probeTargets(space: string, steps: readonly Step[]): Array<{ key
       key: keySql(space, entry),
       exclusive: entry.exclusive,
       kind: entry.kind,
-      start: entry.block * (SIZES[entry.level]),
+      start: entry.block * SIZES[entry.level],
       count: SIZES[entry.level],
     }));
 }

@@ -110,7 +110,7 @@ export class PgLockManager extends EventEmitter implements LockManagerLike {
   request<T>(name: string, options: LockRequestOptions, callback: LockGrantedCallback<T>): Promise<Awaited<T>>;
   async request<T>(name: string, optionsOrCallback: LockRequestOptions | LockGrantedCallback<T>, maybeCallback?: LockGrantedCallback<T>): Promise<Awaited<T>> {
     const callback = maybeCallback === undefined ? optionsOrCallback : maybeCallback;
-    const options = (maybeCallback === undefined ? {} : optionsOrCallback ?? {}) as LockRequestOptions;
+    const options = (maybeCallback === undefined ? {} : (optionsOrCallback ?? {})) as LockRequestOptions;
     if (typeof callback !== 'function') throw new TypeError('request(): callback must be a function');
     const lockName = String(name);
     const mode = options.mode ?? 'exclusive';
@@ -134,10 +134,10 @@ export class PgLockManager extends EventEmitter implements LockManagerLike {
       const granted = await this.#lock(session, lockName, mode, { ifAvailable, steal, signal }, stop);
       if (!granted) {
         reusable = true;
-        return await (callback)(null);
+        return await callback(null);
       }
       const lock: Lock = { name: lockName, mode };
-      const ran = (async () => (callback)(lock))();
+      const ran = (async () => callback(lock))();
       try {
         return await Promise.race([ran, stop.then((error) => Promise.reject(error))]);
       } finally {
@@ -158,7 +158,13 @@ export class PgLockManager extends EventEmitter implements LockManagerLike {
    * signal's reason when aborted (after the server-side wait was cancelled and a grant that
    * won the race given back), or with the loss.
    */
-  async #lock(session: Session, name: string, mode: LockMode, how: { ifAvailable: boolean; steal: boolean; signal: AbortSignal | undefined }, stop: Promise<Error>): Promise<boolean> {
+  async #lock(
+    session: Session,
+    name: string,
+    mode: LockMode,
+    how: { ifAvailable: boolean; steal: boolean; signal: AbortSignal | undefined },
+    stop: Promise<Error>,
+  ): Promise<boolean> {
     const key = this.#key(name);
     const mark = `/*${MARK} ${hex(this.namespace)} ${hex(this.clientId)}*/ `;
     if (how.ifAvailable || how.steal) {
@@ -203,7 +209,7 @@ export class PgLockManager extends EventEmitter implements LockManagerLike {
     for (const row of (result?.rows ?? []) as Array<{ granted: boolean; mode: string; query: string }>) {
       const parsed = /^\/\*\S+ \S+ ([0-9a-f]*)\*\/ SELECT \S+\(hashtextextended\('((?:[^']|'')*)', 0\)\)/.exec(row.query);
       if (parsed === null) continue;
-      const text = (parsed[2]).replace(/''/g, "'");
+      const text = parsed[2].replace(/''/g, "'");
       if (!text.startsWith(prefix)) continue;
       const info: LockInfo = {
         name: text.slice(prefix.length),

@@ -44,11 +44,21 @@ class Leaf {
   prev: Leaf | null = null;
   next: Leaf | null = null;
 
-  get length(): number { return this.starts.length; }
-  start(i: number): number { return this.starts[i]; }
-  end(i: number): number { return Math.abs(this.ends[i]); }
-  write(i: number): boolean { return this.ends[i] > 0; }
-  setEnd(i: number, end: number): void { this.ends[i] = this.ends[i] > 0 ? end : -end; }
+  get length(): number {
+    return this.starts.length;
+  }
+  start(i: number): number {
+    return this.starts[i];
+  }
+  end(i: number): number {
+    return Math.abs(this.ends[i]);
+  }
+  write(i: number): boolean {
+    return this.ends[i] > 0;
+  }
+  setEnd(i: number, end: number): void {
+    this.ends[i] = this.ends[i] > 0 ? end : -end;
+  }
 
   insert(i: number, start: number, end: number, write: boolean): void {
     this.starts.splice(i, 0, start);

@@ -401,7 +401,9 @@ export class ShmLockFile {
   check(): void {
     if (this.#fd >= 0) {
       if (!this.#stillOurs(this.#fd)) {
-        throw new ShmLockInconsistentError(`${this.path}: held by this instance, but the file under the name was deleted, replaced or overwritten (it does not hold this instance's uuid)`);
+        throw new ShmLockInconsistentError(
+          `${this.path}: held by this instance, but the file under the name was deleted, replaced or overwritten (it does not hold this instance's uuid)`,
+        );
       }
       return;
     }

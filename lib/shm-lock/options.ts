@@ -106,7 +106,8 @@ let defaultDirectory: string | undefined;
 /** A lock name: a non-empty file name of at most 255 bytes, without `/` or NUL, not `.` or `..`. */
 export function toName(value: unknown): string {
   if (typeof value !== 'string') throw invalidType('name', 'a string', value);
-  const bad = (why: string): InvalidArgumentError => new InvalidArgumentError('ERR_INVALID_ARG_VALUE', 'name', `${why}, received ${JSON.stringify(value.slice(0, 40))}`);
+  const bad = (why: string): InvalidArgumentError =>
+    new InvalidArgumentError('ERR_INVALID_ARG_VALUE', 'name', `${why}, received ${JSON.stringify(value.slice(0, 40))}`);
   if (value.length === 0) throw bad('must not be empty');
   if (value === '.' || value === '..') throw bad('must not be "." or ".."');
   if (value.includes('/') || value.includes('\0')) throw bad('must not contain "/" or NUL');

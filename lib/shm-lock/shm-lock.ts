@@ -25,7 +25,21 @@ import { type Logger, toLogger } from '../logger';
 import { clearExitHooks, setExitHooks, withoutSignalHooks } from '../process-hooks/exit-hooks';
 import { LockAbortError, LockBusyError, LockClosedError, type LockError, LockTimeoutError } from '../errors/errors';
 import { formatUuid, markedUuid, ShmLockFile, sleepSync, type Step } from './file';
-import { defaultDir, type ExitHandlerOptions, type Plan, type Request, type ShmLockOptions, type ShmLockRequest, type ShmTimeout, toDir, toExitEvent, toName, toPlan, toPollInterval, toRequest } from './options';
+import {
+  defaultDir,
+  type ExitHandlerOptions,
+  type Plan,
+  type Request,
+  type ShmLockOptions,
+  type ShmLockRequest,
+  type ShmTimeout,
+  toDir,
+  toExitEvent,
+  toName,
+  toPlan,
+  toPollInterval,
+  toRequest,
+} from './options';
 import { toBoolean, toFunction, toOptions, toString } from '../args/spec';
 import { waitInThread } from '../wait/pool';
 

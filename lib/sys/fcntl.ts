@@ -51,9 +51,9 @@ const TWO_32 = 2 ** 32;
 function fill(type: number, start: number, count: number): Uint8Array {
   flock32.fill(0);
   flock16[0] = type;
-  flock32[2] = start % TWO_32 | 0;
+  flock32[2] = (start % TWO_32) | 0;
   flock32[3] = Math.floor(start / TWO_32);
-  flock32[4] = count % TWO_32 | 0;
+  flock32[4] = (count % TWO_32) | 0;
   flock32[5] = Math.floor(count / TWO_32);
   return flockBytes;
 }

@@ -63,7 +63,7 @@ const TWO_32 = 2 ** 32;
 
 /** Writes a non-negative safe integer into two slots. */
 export function put64(ctrl: Int32Array, low: Slot, value: number): void {
-  ctrl[low] = value % TWO_32 | 0;
+  ctrl[low] = (value % TWO_32) | 0;
   ctrl[low + 1] = Math.floor(value / TWO_32);
 }
 

@@ -50,8 +50,7 @@ if (typeof claimed === 'number') {
     const state = Atomics.load(ctrl, Slot.State);
     if (state === State.Requested) {
       if (Atomics.compareExchange(ctrl, Slot.State, State.Requested, State.Serving) === State.Requested) serve();
-    }
-    else if (state === State.Exited) break;
+    } else if (state === State.Exited) break;
     else Atomics.wait(ctrl, Slot.State, state);
   }
 } else {

@@ -33,7 +33,9 @@ test('an exclusive holder excludes -n and -w and shows in status --names with it
   const waiter = startCli(['name', '--registry', registry(), '--verbose', '-s', 'deploy', '--', 'echo', 'ran']);
   await stderrShows(waiter, 'waiting for');
   const snapshot = await names();
-  expect(snapshot.held).toEqual([{ name: 'deploy', mode: 'exclusive', clientId: expect.stringMatching(new RegExp(`^locksfile\\[${holder.pid}\\] .*read line$`)) }]);
+  expect(snapshot.held).toEqual([
+    { name: 'deploy', mode: 'exclusive', clientId: expect.stringMatching(new RegExp(`^locksfile\\[${holder.pid}\\] .*read line$`)) },
+  ]);
   expect(snapshot.pending).toEqual([{ name: 'deploy', mode: 'shared', clientId: `locksfile[${waiter.pid}] echo ran` }]);
   const table = await runCli(['status', '--names', '--registry', registry()]);
   expect(table.stdout[1]).toMatch(/^STATE\s+NAME\s+MODE\s+CLIENT$/);

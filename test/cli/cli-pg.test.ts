@@ -60,7 +60,9 @@ test('name form and status --names: holder, waiter and queue on PostgreSQL', asy
   expect(status.code).toBe(0);
   const report = JSON.parse(status.stdout.join('\n')) as { namespace: string; held: unknown[]; pending: unknown[] };
   expect(report.namespace).toContain(namespace);
-  expect(report.held).toEqual([{ name: 'deploy', mode: 'exclusive', clientId: expect.stringMatching(new RegExp(`^locksfile\\[${holder.pid}\\] .*read line$`)) }]);
+  expect(report.held).toEqual([
+    { name: 'deploy', mode: 'exclusive', clientId: expect.stringMatching(new RegExp(`^locksfile\\[${holder.pid}\\] .*read line$`)) },
+  ]);
   expect(report.pending).toEqual([{ name: 'deploy', mode: 'shared', clientId: `locksfile[${waiter.pid}] echo ran` }]);
 
   holder.send('done');
@@ -74,7 +76,10 @@ test('several racing processes update a counter exactly under one index of a spa
 });
 
 test('several racing processes update a counter exactly under one PgLockManager name', async () => {
-  expect(await raceCounter(scratch(), ['name', '--pg', serverUrl(), '--namespace', `cli-${randomUUID()}`, 'counter'])).toEqual({ codes: [0, 0, 0, 0], count: 20 });
+  expect(await raceCounter(scratch(), ['name', '--pg', serverUrl(), '--namespace', `cli-${randomUUID()}`, 'counter'])).toEqual({
+    codes: [0, 0, 0, 0],
+    count: 20,
+  });
 });
 
 test('an unreachable server is exit 69; status FILE with --pg and --namespace without --pg are usage errors (64)', async () => {

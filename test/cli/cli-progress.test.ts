@@ -49,7 +49,10 @@ test('on a narrow terminal the in-place line is cut to its width, so it never wr
   const tty = new LineChild('script', ['-qec', command, '/dev/null'], { env: cliEnv() });
   tty.endInput();
   expect((await tty.waitExit()).code).toBe(1);
-  const redraws = tty.pending.join('\n').split('\r\x1b[K').filter((t) => t.startsWith('locksfile: waiting'));
+  const redraws = tty.pending
+    .join('\n')
+    .split('\r\x1b[K')
+    .filter((t) => t.startsWith('locksfile: waiting'));
   expect(redraws.length).toBeGreaterThanOrEqual(2);
   for (const line of redraws) expect(line.length).toBeLessThanOrEqual(49);
 });

@@ -13,9 +13,30 @@ const scratch = useScratchDir('locksfile-cli-proc-');
 
 test('parses granted and blocked lines of every family; other files and garbage give null', () => {
   const key = 'fe:00:123';
-  expect(parseLockLine('1: OFDLCK ADVISORY  WRITE -1 fe:00:123 3 4', key)).toEqual({ type: 'OFDLCK', write: true, pid: null, start: 3, end: 5, blocked: false });
-  expect(parseLockLine('1: -> OFDLCK ADVISORY  READ -1 fe:00:123 0 EOF', key)).toEqual({ type: 'OFDLCK', write: false, pid: null, start: 0, end: null, blocked: true });
-  expect(parseLockLine('7: POSIX  ADVISORY  READ 4242 fe:00:123 10 10', key)).toEqual({ type: 'POSIX', write: false, pid: 4242, start: 10, end: 11, blocked: false });
+  expect(parseLockLine('1: OFDLCK ADVISORY  WRITE -1 fe:00:123 3 4', key)).toEqual({
+    type: 'OFDLCK',
+    write: true,
+    pid: null,
+    start: 3,
+    end: 5,
+    blocked: false,
+  });
+  expect(parseLockLine('1: -> OFDLCK ADVISORY  READ -1 fe:00:123 0 EOF', key)).toEqual({
+    type: 'OFDLCK',
+    write: false,
+    pid: null,
+    start: 0,
+    end: null,
+    blocked: true,
+  });
+  expect(parseLockLine('7: POSIX  ADVISORY  READ 4242 fe:00:123 10 10', key)).toEqual({
+    type: 'POSIX',
+    write: false,
+    pid: 4242,
+    start: 10,
+    end: 11,
+    blocked: false,
+  });
   expect(parseLockLine('2: FLOCK  ADVISORY  WRITE 99 fe:00:123 0 EOF', key)).toMatchObject({ type: 'FLOCK', pid: 99, end: null });
   expect(parseLockLine('1: OFDLCK ADVISORY  WRITE -1 fe:00:1234 3 4', key)).toBeNull();
   expect(parseLockLine('', key)).toBeNull();

@@ -77,7 +77,13 @@ export async function stderrShows(child: LineChild, text: string, timeoutMs = 10
  * writes it back plus one (so any overlap loses an increment). Resolves every loop's exit
  * code and the final count; without exclusion the count comes out short.
  */
-export async function raceCounter(dir: string, lockArgs: readonly string[], env: NodeJS.ProcessEnv = {}, workers = 4, rounds = 5): Promise<{ codes: (number | null)[]; count: number }> {
+export async function raceCounter(
+  dir: string,
+  lockArgs: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  workers = 4,
+  rounds = 5,
+): Promise<{ codes: (number | null)[]; count: number }> {
   const counter = path.join(dir, 'counter');
   fs.writeFileSync(counter, '0');
   const step = path.join(dir, 'step.sh');

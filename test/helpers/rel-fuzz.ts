@@ -62,7 +62,27 @@ const MAX = Number.MAX_SAFE_INTEGER;
 
 /** Values that trip naive validation: no prototype, not stringifiable, not a number... */
 export function nastyValues(): unknown[] {
-  return [Object.create(null), Symbol('nasty'), 10n, NaN, -0, Infinity, -1, '', '\0', {}, [], [1, 2, 3], () => 0, new Date(NaN), new (class Odd {})(), null, true, 1.5, { valueOf: () => 1, toString: () => 'x' }];
+  return [
+    Object.create(null),
+    Symbol('nasty'),
+    10n,
+    NaN,
+    -0,
+    Infinity,
+    -1,
+    '',
+    '\0',
+    {},
+    [],
+    [1, 2, 3],
+    () => 0,
+    new Date(NaN),
+    new (class Odd {})(),
+    null,
+    true,
+    1.5,
+    { valueOf: () => 1, toString: () => 'x' },
+  ];
 }
 
 /**
@@ -136,7 +156,9 @@ export const anyAcquireOptions: fc.Arbitrary<unknown> = fc.oneof(
       write: anyBool,
       blocking: anyBool,
       timeout: fc.oneof(anyNumber, fc.nat(20)),
-      signal: fc.oneof(fc.constant('aborted'), fc.constant('fresh'), anyValue).map((v) => (v === 'aborted' ? aborted() : v === 'fresh' ? new AbortController().signal : v)),
+      signal: fc
+        .oneof(fc.constant('aborted'), fc.constant('fresh'), anyValue)
+        .map((v) => (v === 'aborted' ? aborted() : v === 'fresh' ? new AbortController().signal : v)),
       unknownOption: anyValue,
     },
     { requiredKeys: [] },
@@ -264,7 +286,12 @@ export function createFuzzer(options: { sandbox: string; extra?: readonly FuzzTa
   const targets: FuzzTarget[] = [
     {
       name: 'new LocksFile',
-      args: fc.oneof(fc.tuple(), fc.tuple(anyPath(sandbox)), fc.tuple(anyPath(sandbox), anyLocksFileOptions), fc.tuple(fc.constant(undefined), anyLocksFileOptions)),
+      args: fc.oneof(
+        fc.tuple(),
+        fc.tuple(anyPath(sandbox)),
+        fc.tuple(anyPath(sandbox), anyLocksFileOptions),
+        fc.tuple(fc.constant(undefined), anyLocksFileOptions),
+      ),
       examples: sweep(['swept.lock', undefined], 1, ['id', 'logger', 'verbose', 'backend']),
       run: (args) => new LocksFile(...(args as [string, api.LocksFileOptions])),
       cleanup: (lf) => {
@@ -274,37 +301,51 @@ export function createFuzzer(options: { sandbox: string; extra?: readonly FuzzTa
         if (where.startsWith('/tmp/locksfile-') && !where.startsWith(sandbox)) fs.rmSync(where, { force: true });
       },
     },
-    ...(['acquireSync', 'lockSync', 'probe'] as const).map(
-      (method): FuzzTarget => ({
-        name: method,
-        args: fc.oneof(fc.tuple(), fc.tuple(anySpec), fc.tuple(anySpec, anyAcquireOptions), fc.tuple(anySpec, anyAcquireOptions, anyValue)),
-        examples: [...sweep([[1, 2], undefined], 1, ['write', 'blocking', 'timeout', 'signal']), ...sweep([{ start: 1, count: 2 }]), ...sweep([[1, 2], { write: true }]).map(([s]) => [[s, 2]])],
-        run: (args) => (subject[method] as (...a: unknown[]) => unknown)(...args),
-        ...(method === 'lockSync' ? { prepare: releaseOwnerScope } : {}),
-        cleanup: (r) => {
-          if (method === 'lockSync') (r as LockHandle).release();
-        },
-      }),
-    ),
-    ...(['acquire', 'lock'] as const).map(
-      (method): FuzzTarget => ({
-        name: method,
-        async: true,
-        args: fc.oneof(fc.tuple(), fc.tuple(anySpec), fc.tuple(anySpec, anyAcquireOptions), fc.tuple(anySpec, anyAcquireOptions, anyValue)),
-        examples: [...sweep([[1, 2], undefined], 1, ['write', 'blocking', 'timeout', 'signal']), ...sweep([{ start: 1, count: 2 }]), ...sweep([[1, 2], { write: true }]).map(([s]) => [[s, 2]])],
-        run: (args) => (subject[method] as (...a: unknown[]) => unknown)(...args),
-        ...(method === 'lock' ? { prepare: releaseOwnerScope } : {}),
-        cleanup: (r) => {
-          if (method === 'lock') (r as LockHandle).release();
-        },
-      }),
-    ),
+    ...(['acquireSync', 'lockSync', 'probe'] as const).map((method): FuzzTarget => ({
+      name: method,
+      args: fc.oneof(fc.tuple(), fc.tuple(anySpec), fc.tuple(anySpec, anyAcquireOptions), fc.tuple(anySpec, anyAcquireOptions, anyValue)),
+      examples: [
+        ...sweep([[1, 2], undefined], 1, ['write', 'blocking', 'timeout', 'signal']),
+        ...sweep([{ start: 1, count: 2 }]),
+        ...sweep([[1, 2], { write: true }]).map(([s]) => [[s, 2]]),
+      ],
+      run: (args) => (subject[method] as (...a: unknown[]) => unknown)(...args),
+      ...(method === 'lockSync' ? { prepare: releaseOwnerScope } : {}),
+      cleanup: (r) => {
+        if (method === 'lockSync') (r as LockHandle).release();
+      },
+    })),
+    ...(['acquire', 'lock'] as const).map((method): FuzzTarget => ({
+      name: method,
+      async: true,
+      args: fc.oneof(fc.tuple(), fc.tuple(anySpec), fc.tuple(anySpec, anyAcquireOptions), fc.tuple(anySpec, anyAcquireOptions, anyValue)),
+      examples: [
+        ...sweep([[1, 2], undefined], 1, ['write', 'blocking', 'timeout', 'signal']),
+        ...sweep([{ start: 1, count: 2 }]),
+        ...sweep([[1, 2], { write: true }]).map(([s]) => [[s, 2]]),
+      ],
+      run: (args) => (subject[method] as (...a: unknown[]) => unknown)(...args),
+      ...(method === 'lock' ? { prepare: releaseOwnerScope } : {}),
+      cleanup: (r) => {
+        if (method === 'lock') (r as LockHandle).release();
+      },
+    })),
     {
       name: 'withLock',
       async: true,
       // A callback that throws is the caller's error, passed through: only non-throwing ones.
-      args: fc.tuple(anySpec, anyAcquireOptions, fc.oneof(fc.constant(() => 7), fc.constant(async () => 8), anyValue.filter((v) => typeof v !== 'function'))),
-      examples: sweep([[1, 2], undefined, () => 7], 1, ['write', 'blocking', 'timeout', 'signal']).filter((a) => typeof a[2] === 'function' && a[2].length === 0),
+      args: fc.tuple(
+        anySpec,
+        anyAcquireOptions,
+        fc.oneof(
+          fc.constant(() => 7),
+          fc.constant(async () => 8),
+          anyValue.filter((v) => typeof v !== 'function'),
+        ),
+      ),
+      examples: sweep([[1, 2], undefined, () => 7], 1, ['write', 'blocking', 'timeout', 'signal']).filter(
+        (a) => typeof a[2] === 'function' && a[2].length === 0,
+      ),
       run: (args) => (subject.withLock as (...a: unknown[]) => unknown)(...args),
       prepare: releaseOwnerScope,
     },
@@ -339,7 +380,11 @@ export function createFuzzer(options: { sandbox: string; extra?: readonly FuzzTa
     },
     {
       name: 'createLogger',
-      args: fc.oneof(fc.tuple(), fc.tuple(anyValue), fc.tuple(fc.string(), fc.oneof(fc.constantFrom<unknown>('debug', 'info', 'warn', 'error', 'silent', 'trace', 'DEBUG'), anyValue))),
+      args: fc.oneof(
+        fc.tuple(),
+        fc.tuple(anyValue),
+        fc.tuple(fc.string(), fc.oneof(fc.constantFrom<unknown>('debug', 'info', 'warn', 'error', 'silent', 'trace', 'DEBUG'), anyValue)),
+      ),
       examples: sweep(['name', 'info']),
       run: (args) => (api.createLogger as (...a: unknown[]) => unknown)(...args),
     },
@@ -386,9 +431,11 @@ export function createFuzzer(options: { sandbox: string; extra?: readonly FuzzTa
         if (heldAfter !== heldBefore) throw new Error(`held() changed by a failed ${call.target}: "${heldBefore}" -> "${heldAfter}" (${describeError(error)})`);
       }
       const kernelAfter = kernelLocks(observer);
-      if (kernelAfter !== kernelBefore) throw new Error(`kernel locks changed by a failed ${call.target}: "${kernelBefore}" -> "${kernelAfter}" (${describeError(error)})`);
+      if (kernelAfter !== kernelBefore)
+        throw new Error(`kernel locks changed by a failed ${call.target}: "${kernelBefore}" -> "${kernelAfter}" (${describeError(error)})`);
       const stateAfter = target.state?.();
-      if (stateAfter !== stateBefore) throw new Error(`state changed by a failed ${call.target}: "${stateBefore}" -> "${stateAfter}" (${describeError(error)})`);
+      if (stateAfter !== stateBefore)
+        throw new Error(`state changed by a failed ${call.target}: "${stateBefore}" -> "${stateAfter}" (${describeError(error)})`);
       const fdsAfter = fdCount();
       if (fdsAfter !== fdsBefore) throw new Error(`fd count changed by a failed ${call.target}: ${fdsBefore} -> ${fdsAfter} (${describeError(error)})`);
       return;
@@ -440,16 +487,19 @@ export function createFuzzer(options: { sandbox: string; extra?: readonly FuzzTa
   };
 }
 
-const anyTimeout: fc.Arbitrary<unknown> = fc.oneof(fc.constantFrom<unknown>(undefined, null, true, false, 0, 1, 5, -1, NaN, Infinity, 2 ** 31 - 1, 2 ** 31, '10'), anyNumber);
+const anyTimeout: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constantFrom<unknown>(undefined, null, true, false, 0, 1, 5, -1, NaN, Infinity, 2 ** 31 - 1, 2 ** 31, '10'),
+  anyNumber,
+);
 
 const anyShmOptions: fc.Arbitrary<unknown> = fc.oneof(
   fc.record(
     {
       pollInterval: fc.oneof(anyNumber, fc.constantFrom<unknown>(0, 1, 50, -1, NaN, Infinity, 2 ** 31)),
       dir: fc.oneof(fc.constantFrom<unknown>('', '/', '.', 'relative', '\0', '/nonexistent/dir', 'x'.repeat(5000)), anyValue),
-      exitEvent: fc.oneof(fc.constantFrom<unknown>('event', 'signal', 'aborted'), anyValue).map((v) =>
-        v === 'event' ? new ExitEvent() : v === 'signal' ? new AbortController().signal : v === 'aborted' ? AbortSignal.abort() : v,
-      ),
+      exitEvent: fc
+        .oneof(fc.constantFrom<unknown>('event', 'signal', 'aborted'), anyValue)
+        .map((v) => (v === 'event' ? new ExitEvent() : v === 'signal' ? new AbortController().signal : v === 'aborted' ? AbortSignal.abort() : v)),
       logger: fc.oneof(fc.constant(silentLogger), fc.constant({ info: () => undefined }), anyValue),
       description: fc.oneof(fc.string(), anyValue),
       extra: anyValue,
@@ -480,7 +530,14 @@ export function shmFuzzTargets(sandbox: string): FuzzTarget[] {
     subject.release(true);
     subject.getExitEvent().clear();
   };
-  const method = (name: string, args: fc.Arbitrary<unknown[]>, call: (a: readonly unknown[]) => unknown, isAsync = false, held = false, examples: unknown[][] = []): FuzzTarget => ({
+  const method = (
+    name: string,
+    args: fc.Arbitrary<unknown[]>,
+    call: (a: readonly unknown[]) => unknown,
+    isAsync = false,
+    held = false,
+    examples: unknown[][] = [],
+  ): FuzzTarget => ({
     name: `ShmLock.${name}`,
     args,
     examples,
@@ -513,20 +570,46 @@ export function shmFuzzTargets(sandbox: string): FuzzTarget[] {
     method('lockSync', requestArgs, (a) => (subject.lockSync as Fn)(...a), false, false, sweep([{}], 0, ['timeout', 'blocking'])),
     method(
       'withLock',
-      fc.tuple(fc.oneof(fc.record({ timeout: anyTimeout }, { requiredKeys: [] }), anyValue), fc.oneof(fc.constant(() => 1), fc.constant(async () => 2), anyValue.filter((v) => typeof v !== 'function'))),
+      fc.tuple(
+        fc.oneof(fc.record({ timeout: anyTimeout }, { requiredKeys: [] }), anyValue),
+        fc.oneof(
+          fc.constant(() => 1),
+          fc.constant(async () => 2),
+          anyValue.filter((v) => typeof v !== 'function'),
+        ),
+      ),
       (a) => (subject.withLock as Fn)(...a),
       true,
       false,
       sweep([undefined, () => 1], 0, ['timeout']).filter((a) => typeof a[1] === 'function' && a[1].length === 0),
     ),
-    method('release', fc.oneof(fc.tuple(), fc.tuple(anyBool), fc.tuple(fc.boolean(), anyBool)), (a) => (subject.release as Fn)(...a), false, true, sweep([false])),
+    method(
+      'release',
+      fc.oneof(fc.tuple(), fc.tuple(anyBool), fc.tuple(fc.boolean(), anyBool)),
+      (a) => (subject.release as Fn)(...a),
+      false,
+      true,
+      sweep([false]),
+    ),
     method(
       'addExitHandlers',
-      fc.oneof(fc.tuple(), fc.tuple(fc.oneof(fc.record({ exit: anyBool, signals: fc.constant(false), finalization: anyBool }, { requiredKeys: [] }), anyValue))),
+      fc.oneof(
+        fc.tuple(),
+        fc.tuple(fc.oneof(fc.record({ exit: anyBool, signals: fc.constant(false), finalization: anyBool }, { requiredKeys: [] }), anyValue)),
+      ),
       (a) => (subject.addExitHandlers as Fn)(...a),
       false,
       false,
-      sweep([{ signals: false }], 0, ['exit', 'finalization']).filter((a) => typeof a[0] === 'object' && a[0] !== null && !Array.isArray(a[0]) && Object.getPrototypeOf(a[0]) === Object.prototype && Object.keys(a[0] as object).length === 1).map(([o]) => [{ ...(o as object), signals: false }]),
+      sweep([{ signals: false }], 0, ['exit', 'finalization'])
+        .filter(
+          (a) =>
+            typeof a[0] === 'object' &&
+            a[0] !== null &&
+            !Array.isArray(a[0]) &&
+            Object.getPrototypeOf(a[0]) === Object.prototype &&
+            Object.keys(a[0] as object).length === 1,
+        )
+        .map(([o]) => [{ ...(o as object), signals: false }]),
     ),
     method(
       'description=',
@@ -543,7 +626,15 @@ export function shmFuzzTargets(sandbox: string): FuzzTarget[] {
     method('toString/uuid/acquired/getExitEvent', fc.constant([]), () => [String(subject), subject.uuid, subject.acquired, subject.getExitEvent().isSet()]),
     {
       name: 'new ExitEvent',
-      args: fc.oneof(fc.tuple(), fc.tuple(fc.oneof(fc.boolean().map((b) => (b ? AbortSignal.abort() : new AbortController().signal)), anyValue))),
+      args: fc.oneof(
+        fc.tuple(),
+        fc.tuple(
+          fc.oneof(
+            fc.boolean().map((b) => (b ? AbortSignal.abort() : new AbortController().signal)),
+            anyValue,
+          ),
+        ),
+      ),
       examples: sweep([undefined]),
       run: (a) => new (ExitEvent as unknown as new (...args: unknown[]) => ExitEvent)(...a),
     },

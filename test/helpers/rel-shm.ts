@@ -28,14 +28,7 @@ export function fileState(file: string): string | null {
  * `true`, a few ms), mark, check that no other live participant marks the named lock, hold
  * a little, unmark, release (which must find its own file still in place).
  */
-export function createShmParticipant(
-  name: string,
-  dir: string,
-  ledger: Ledger,
-  rnd: Random,
-  stallMs: number,
-  say: (line: string) => void,
-): ShmParticipant {
+export function createShmParticipant(name: string, dir: string, ledger: Ledger, rnd: Random, stallMs: number, say: (line: string) => void): ShmParticipant {
   const lock = new ShmLock(name, { dir, pollInterval: 10 });
   const file = path.join(dir, name);
   const report = (kind: 'violation' | 'stall', detail: Record<string, unknown>): void => {
@@ -66,7 +59,12 @@ export function createShmParticipant(
           // empty, never completed file) kept it the whole time.
           const after = fileState(file);
           if (after === null || after === before) {
-            report('stall', { op: `ShmLock.${useAsync ? 'acquire' : 'acquireSync'}`, waitedMs: Math.round(performance.now() - t0), fileBefore: before, fileAfter: after });
+            report('stall', {
+              op: `ShmLock.${useAsync ? 'acquire' : 'acquireSync'}`,
+              waitedMs: Math.round(performance.now() - t0),
+              fileBefore: before,
+              fileAfter: after,
+            });
           }
         }
         ledger.phase(Phase.Idle);

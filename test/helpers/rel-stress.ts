@@ -219,15 +219,29 @@ export async function runStress(options: StressOptions): Promise<StressSummary> 
     deadNamedLocks++;
     const content = key.slice(key.indexOf(':') + 1);
     const since = seen.since;
-    const before = shmKills.filter((k) => k.at <= since).slice(-2).map((k) => k.what);
-    note(`named lock dead: ${shmPath} unchanged for ${Date.now() - since} ms (${content === '' ? 'empty' : `content ${content}`}), first seen at +${since - t0} ms; last kills in a ShmLock phase before that: ${before.join('; ') || 'none'}; removed to go on`);
+    const before = shmKills
+      .filter((k) => k.at <= since)
+      .slice(-2)
+      .map((k) => k.what);
+    note(
+      `named lock dead: ${shmPath} unchanged for ${Date.now() - since} ms (${content === '' ? 'empty' : `content ${content}`}), first seen at +${since - t0} ms; last kills in a ShmLock phase before that: ${before.join('; ') || 'none'}; removed to go on`,
+    );
     fs.rmSync(shmPath, { force: true });
     seen = undefined;
   }, 250);
 
   if (options.killEveryMs !== null) {
     const every = options.killEveryMs;
-    const targets: Array<Phase | null> = [null, Phase.Waiting, Phase.Holding, Phase.Releasing, Phase.ShmWaiting, Phase.ShmHolding, Phase.ShmReleasing, Phase.Starting];
+    const targets: Array<Phase | null> = [
+      null,
+      Phase.Waiting,
+      Phase.Holding,
+      Phase.Releasing,
+      Phase.ShmWaiting,
+      Phase.ShmHolding,
+      Phase.ShmReleasing,
+      Phase.Starting,
+    ];
     while (Date.now() < deadline - 500 && (options.maxKills === undefined || kills < options.maxKills)) {
       await sleep(rnd.int(2 * every));
       const target = rnd.pick(targets);

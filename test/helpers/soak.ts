@@ -116,7 +116,8 @@ async function main(): Promise<void> {
     badInputsRefused: rejected,
     fuzzFailures: failures.size,
   };
-  const bad = figures.violations + figures.stalls + figures.stuck + figures.deadNamedLocks + figures.errors + figures.crashes + figures.leftovers + figures.fuzzFailures;
+  const bad =
+    figures.violations + figures.stalls + figures.stuck + figures.deadNamedLocks + figures.errors + figures.crashes + figures.leftovers + figures.fuzzFailures;
   process.stdout.write('\n==== soak summary ====\n');
   process.stdout.write(`duration:           ${((Date.now() - t0) / 60_000).toFixed(1)} min (seed ${seed})\n`);
   process.stdout.write(`operations:         ${figures.operations} (LocksFile ${sum((s) => s.counters.ops)}, ShmLock ${sum((s) => s.counters.shmOps)})\n`);
@@ -124,7 +125,9 @@ async function main(): Promise<void> {
   for (const r of runs) process.stdout.write(`  ${r.name} kills by phase: ${JSON.stringify(r.s.killsByPhase)}\n`);
   process.stdout.write(`violations:         ${figures.violations}\n`);
   process.stdout.write(`stalls:             ${figures.stalls} (stuck participants ${figures.stuck}, dead named locks ${figures.deadNamedLocks})\n`);
-  process.stdout.write(`bad inputs tried:   ${figures.badInputsTried} (refused with a typed error ${figures.badInputsRefused}; entry points failing ${figures.fuzzFailures})\n`);
+  process.stdout.write(
+    `bad inputs tried:   ${figures.badInputsTried} (refused with a typed error ${figures.badInputsRefused}; entry points failing ${figures.fuzzFailures})\n`,
+  );
   process.stdout.write(`unexpected errors:  ${figures.errors}, crashes ${figures.crashes}, leftover locks ${figures.leftovers}\n`);
   for (const [target, failure] of failures) process.stdout.write(`fuzz failure ${target}: ${failure}\n`);
   for (const r of runs) for (const d of r.s.details.slice(0, 10)) process.stdout.write(`${r.name}: ${d.slice(0, 400)}\n`);

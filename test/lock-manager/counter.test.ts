@@ -30,17 +30,55 @@ async function race(spec: readonly Child[], iterations: number): Promise<number>
 }
 
 test('4 processes x 200 increments under request("counter") are exact', async () => {
-  expect(await race([[0, 'async'], [0, 'async'], [0, 'async'], [0, 'async']], 200)).toBe(800);
+  expect(
+    await race(
+      [
+        [0, 'async'],
+        [0, 'async'],
+        [0, 'async'],
+        [0, 'async'],
+      ],
+      200,
+    ),
+  ).toBe(800);
 });
 
 test('lock() handles (withLock) and request() exclude each other: 4 processes x 200 increments are exact', async () => {
-  expect(await race([[0, 'handle'], [0, 'handle'], [0, 'async'], [0, 'async']], 200)).toBe(800);
+  expect(
+    await race(
+      [
+        [0, 'handle'],
+        [0, 'handle'],
+        [0, 'async'],
+        [0, 'async'],
+      ],
+      200,
+    ),
+  ).toBe(800);
 });
 
 test('2 processes x 2 worker threads x 100 increments under request("counter") are exact', async () => {
-  expect(await race([[2, 'async'], [2, 'async']], 100)).toBe(400);
+  expect(
+    await race(
+      [
+        [2, 'async'],
+        [2, 'async'],
+      ],
+      100,
+    ),
+  ).toBe(400);
 });
 
 test('requestSync and request exclude each other: 2 + 2 processes (one sync child in threads) x 200 are exact', async () => {
-  expect(await race([[0, 'sync'], [0, 'async'], [2, 'sync'], [0, 'async']], 200)).toBe(1000);
+  expect(
+    await race(
+      [
+        [0, 'sync'],
+        [0, 'async'],
+        [2, 'sync'],
+        [0, 'async'],
+      ],
+      200,
+    ),
+  ).toBe(1000);
 });

@@ -28,5 +28,5 @@ test('two copies of the example take turns on the lock', async () => {
   const [a, b] = await Promise.all([holds(spawnNode(script, args)), holds(spawnNode(script, args))]);
   const all = [...(a ?? []), ...(b ?? [])].sort((x, y) => x[0] - y[0]);
   expect(all).toHaveLength(2 * ROUNDS);
-  for (let i = 1; i < all.length; i++) expect((all[i])[0]).toBeGreaterThanOrEqual((all[i - 1])[1]);
+  for (let i = 1; i < all.length; i++) expect(all[i][0]).toBeGreaterThanOrEqual(all[i - 1][1]);
 });

@@ -35,17 +35,17 @@ const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve,
 
 test('FIFO: five processes and threads enqueued in a known order are granted in that order', async () => {
   const [holder, ...waiters] = await agents('process', 'process', 'thread', 'process', 'thread', 'process');
-  const h = await (holder).request('q');
-  await (holder).granted(h);
+  const h = await holder.request('q');
+  await holder.granted(h);
   const ids: number[] = [];
   for (const w of waiters) ids.push(await w.request('q'));
-  expect((await (holder).query()).pending).toEqual(waiters.map((w) => entry('q', 'exclusive', w.clientId)));
-  await (holder).release(h);
+  expect((await holder.query()).pending).toEqual(waiters.map((w) => entry('q', 'exclusive', w.clientId)));
+  await holder.release(h);
   for (let i = 0; i < waiters.length; i++) {
     const w = waiters[i];
     await w.granted(ids[i]);
     await settle();
-    for (let j = i + 1; j < waiters.length; j++) expect((waiters[j]).hasGranted(ids[j])).toBe(false);
+    for (let j = i + 1; j < waiters.length; j++) expect(waiters[j].hasGranted(ids[j])).toBe(false);
     expect((await w.query()).held).toEqual([entry('q', 'exclusive', w.clientId)]);
     await w.release(ids[i]);
     expect(await w.settled(ids[i])).toMatchObject({ ok: true, value: 'done' });

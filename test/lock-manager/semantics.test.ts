@@ -7,7 +7,17 @@ import { execFileSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DeadlockError, InvalidArgumentError, LockClosedError, LockManager, LockPathError, LocksFile, LockSystemError, LockTimeoutError, locks } from 'locksfile';
+import {
+  DeadlockError,
+  InvalidArgumentError,
+  LockClosedError,
+  LockManager,
+  LockPathError,
+  LocksFile,
+  LockSystemError,
+  LockTimeoutError,
+  locks,
+} from 'locksfile';
 import { ROOT } from '../helpers/paths';
 import { useScratchDir } from '../helpers/scratch';
 

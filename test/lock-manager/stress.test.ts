@@ -23,7 +23,9 @@ async function start(seed: number): Promise<{ children: LineChild[]; registry: s
   const dir = scratch();
   for (const name of ['alpha', 'beta', 'gamma']) fs.writeFileSync(path.join(dir, `${name}.count`), '0'.padStart(16, '0'));
   const registry = path.join(dir, 'ns.locks');
-  const children = Array.from({ length: PROCESSES }, (_, i) => spawnNode(fixture('lock-manager-stress'), [registry, dir, String(OPERATIONS), String(seed + i)]));
+  const children = Array.from({ length: PROCESSES }, (_, i) =>
+    spawnNode(fixture('lock-manager-stress'), [registry, dir, String(OPERATIONS), String(seed + i)]),
+  );
   for (const c of children) expect(await c.takeLine()).toBe('ready');
   for (const c of children) c.send('go');
   return { children, registry, dir };

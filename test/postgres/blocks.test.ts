@@ -53,7 +53,8 @@ test('every change of holdings takes its keys in the one global order (no deadlo
   const seed = freshSeed();
   const rnd = new Random(seed);
   const rank = (e: { level: number; block: number; kind: string }): [number, number, number] => [-e.level, e.block, 'grw'.indexOf(e.kind)];
-  const before = (a: [number, number, number], b: [number, number, number]): boolean => a[0] < b[0] || (a[0] === b[0] && (a[1] < b[1] || (a[1] === b[1] && a[2] < b[2])));
+  const before = (a: [number, number, number], b: [number, number, number]): boolean =>
+    a[0] < b[0] || (a[0] === b[0] && (a[1] < b[1] || (a[1] === b[1] && a[2] < b[2])));
   for (let round = 0; round < 300; round++) {
     const held = new IntervalSet();
     for (let k = rnd.int(4); k > 0; k--) {
@@ -66,13 +67,19 @@ test('every change of holdings takes its keys in the one global order (no deadlo
     held.set(start, start + 1 + rnd.int(300), rnd.chance(0.5));
     const steps = acquireSteps(from, holdingsOf(held.segments())).filter((step) => !step.unlock);
     for (let j = 1; j < steps.length; j++) {
-      const a = rank((steps[j - 1]).entry);
-      const b = rank((steps[j]).entry);
+      const a = rank(steps[j - 1].entry);
+      const b = rank(steps[j].entry);
       if (before(b, a)) throw new Error(`seed ${seed} round ${round}: key ${b.join('/')} taken after ${a.join('/')}`);
     }
   }
   // The case that once broke the order: read and write parts entering one block together.
-  const mixed = acquireSteps(new Map(), holdingsOf([{ start: 0, end: 1, write: false }, { start: 1, end: 2, write: true }]));
+  const mixed = acquireSteps(
+    new Map(),
+    holdingsOf([
+      { start: 0, end: 1, write: false },
+      { start: 1, end: 2, write: true },
+    ]),
+  );
   const level1 = mixed.filter((s) => s.entry.level === 1).map((s) => `${s.unlock ? 'un' : ''}${s.entry.kind}${s.entry.exclusive ? 'X' : 'S'}`);
   expect(level1).toEqual(['gX', 'rS', 'wS', 'ungX']);
 });

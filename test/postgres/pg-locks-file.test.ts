@@ -96,7 +96,8 @@ describe('interval semantics', () => {
 
   test('[0, 1_000_000) on a default server: few lock entries, excludes every index of it', async () => {
     const [a, b] = await pair();
-    const setting = async (name: string): Promise<string | undefined> => (await admin.query<{ setting: string }>('SELECT setting FROM pg_settings WHERE name = $1', [name])).rows[0]?.setting;
+    const setting = async (name: string): Promise<string | undefined> =>
+      (await admin.query<{ setting: string }>('SELECT setting FROM pg_settings WHERE name = $1', [name])).rows[0]?.setting;
     expect([await setting('max_locks_per_transaction'), await setting('max_connections')]).toEqual(['64', '100']);
     expect(await a.acquire([0, 1_000_000], { write: true })).toBe(true);
     // 25 canonical blocks of 16^L plus one intention key per level above them.

@@ -60,7 +60,7 @@ test('hazard: two POSIX instances of one process do not exclude each other', asy
   expect(await other.ask('try 0 1 r')).toBe('busy');
 });
 
-test('hazard: a worker thread closing its own instance of the file drops the main thread\'s locks', async () => {
+test("hazard: a worker thread closing its own instance of the file drops the main thread's locks", async () => {
   const lf = openPosix();
   expect(lf.acquireSync(3, { write: true })).toBe(true);
   const other = await witness();

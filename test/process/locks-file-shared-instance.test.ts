@@ -81,7 +81,7 @@ describe('the three scenarios of issue 9', () => {
     expect(await other.ask('try 2 4 w')).toBe('ok');
   });
 
-  test('no hold-and-wait: B\'s write on [0, 5) with a 2 s timeout succeeds while A waits for read on [0, 10)', async () => {
+  test("no hold-and-wait: B's write on [0, 5) with a 2 s timeout succeeds while A waits for read on [0, 10)", async () => {
     const a = open();
     const b = await owner();
     expect(a.acquireSync(5, { write: true })).toBe(true);
@@ -170,10 +170,10 @@ describe('handles are request scopes', () => {
     // r2 waits behind r1 only; both reads are in, the writer waits for both.
     expect(order).toEqual(['r1', 'r2']);
     const [r1, r2] = (await Promise.all(grants.slice(0, 2))) as LockHandle[];
-    (r1).release();
+    r1.release();
     await turn(20);
     expect(order).toEqual(['r1', 'r2']);
-    (r2).release();
+    r2.release();
     const w = (await grants[2]) as LockHandle;
     expect(order).toEqual(['r1', 'r2', 'w']);
     expect(lf.held()).toEqual([{ start: 1, count: 1, write: true }]);

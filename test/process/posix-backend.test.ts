@@ -51,7 +51,7 @@ test('probe reports the holding process pid; the other process waits for it', as
   lf.close();
 });
 
-test('closing one POSIX instance keeps another instance\'s locks on the same file', async () => {
+test("closing one POSIX instance keeps another instance's locks on the same file", async () => {
   const a = new LocksFile(lockPath, { backend: 'posix' });
   const b = new LocksFile(lockPath, { backend: 'posix' });
   expect(a.acquireSync(1, { write: true })).toBe(true);
@@ -66,7 +66,7 @@ test('closing one POSIX instance keeps another instance\'s locks on the same fil
   expect(await child.ask('try 7 1 w')).toBe('ok');
 });
 
-test('the kernel\'s deadlock detection surfaces as DeadlockError', async () => {
+test("the kernel's deadlock detection surfaces as DeadlockError", async () => {
   const child = spawnNode(fixture('owner'), [lockPath, 'posix']);
   children.push(child);
   await child.takeLine();

@@ -74,7 +74,9 @@ test('acquires under churn keep the event loop responsive', async () => {
     churn.endInput();
     lock.close();
   }
-  process.stdout.write(`churn: ${attempts} attempts, ${acquired} acquired, longest ${longest.toFixed(1)} ms, max gap ${maxGap.toFixed(1)} ms, ${ticks} ticks, at most ${maxRetriesPerTurn} retries per turn\n`);
+  process.stdout.write(
+    `churn: ${attempts} attempts, ${acquired} acquired, longest ${longest.toFixed(1)} ms, max gap ${maxGap.toFixed(1)} ms, ${ticks} ticks, at most ${maxRetriesPerTurn} retries per turn\n`,
+  );
   expect(maxRetriesPerTurn).toBeLessThanOrEqual(MAX_RETRIES_PER_TURN);
   expect(attempts).toBeGreaterThan(0);
   expect(maxGap).toBeLessThan(MAX_GAP_MS);

@@ -149,7 +149,11 @@ test('a contended acquire after 1.5 s idle finds a warm waiter: granted soon aft
 });
 
 test('20 worker threads in a row that used acquireSync with a timeout each exit promptly and leave no POSIX timer behind', async () => {
-  const timers = (): number => fs.readFileSync('/proc/self/timers', 'utf8').split('\n').filter((l) => l.startsWith('ID:')).length;
+  const timers = (): number =>
+    fs
+      .readFileSync('/proc/self/timers', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('ID:')).length;
   await holder(0, 1);
   const before = timers();
   const code = `
@@ -181,7 +185,7 @@ describe('errors from a waiter thread keep the failed call and its errno', () =>
     }
   });
 
-  test("EDEADLK seen by an async wait (POSIX backend) arrives as DeadlockError", async () => {
+  test('EDEADLK seen by an async wait (POSIX backend) arrives as DeadlockError', async () => {
     const child = await holder(1, 1, 'posix');
     const lf = new LocksFile(lockPath, { backend: 'posix' });
     expect(lf.acquireSync(0, { write: true })).toBe(true);

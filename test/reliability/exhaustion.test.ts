@@ -47,7 +47,13 @@ describe('a process with `ulimit -n 30`', () => {
   test('keeps working without new descriptors: sync and immediate async acquires, held()', () => {
     expect(out.syncAcquireAtLimit).toEqual({ ok: true, value: true });
     expect(out.asyncAcquireAtLimit).toEqual({ ok: true, value: true });
-    expect(out.heldAtLimit).toEqual({ ok: true, value: [{ start: 0, count: 2, write: true }, { start: 3, count: 1, write: true }] });
+    expect(out.heldAtLimit).toEqual({
+      ok: true,
+      value: [
+        { start: 0, count: 2, write: true },
+        { start: 3, count: 1, write: true },
+      ],
+    });
   });
 
   test('an async acquire that must wait (needs a waiter thread) succeeds or fails with a typed error', () => {

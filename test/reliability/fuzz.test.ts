@@ -28,9 +28,13 @@ afterAll(() => {
   process.stdout.write(`fuzz: ${calls} calls, seed ${seed}\n`);
 });
 
-test.each(fuzzer.targets.map((t) => [t]))('%s: every input either works or is refused with a typed error, changing nothing', async (target) => {
-  const result = await fuzzer.run(target, RUNS, seed);
-  calls += result.tried;
-  expect(result.failure).toBeNull();
-  expect(result.tried).toBeGreaterThanOrEqual(RUNS);
-}, 60_000);
+test.each(fuzzer.targets.map((t) => [t]))(
+  '%s: every input either works or is refused with a typed error, changing nothing',
+  async (target) => {
+    const result = await fuzzer.run(target, RUNS, seed);
+    calls += result.tried;
+    expect(result.failure).toBeNull();
+    expect(result.tried).toBeGreaterThanOrEqual(RUNS);
+  },
+  60_000,
+);

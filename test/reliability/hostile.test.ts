@@ -172,9 +172,12 @@ describe('as root', () => {
     expect(out.get('nul')).toMatchObject({ opened: false, error: invalidArg });
   });
 
-  test.each(['shm-slash', 'shm-dotdot', 'shm-dot', 'shm-updir', 'shm-nul', 'shm-300', 'shm-256', 'shm-empty'])('ShmLock name %s: InvalidArgumentError from the constructor', (id) => {
-    expect(out.get(id)).toMatchObject({ opened: false, error: { ...invalidArg, message: expect.stringMatching(/^name: /) } });
-  });
+  test.each(['shm-slash', 'shm-dotdot', 'shm-dot', 'shm-updir', 'shm-nul', 'shm-300', 'shm-256', 'shm-empty'])(
+    'ShmLock name %s: InvalidArgumentError from the constructor',
+    (id) => {
+      expect(out.get(id)).toMatchObject({ opened: false, error: { ...invalidArg, message: expect.stringMatching(/^name: /) } });
+    },
+  );
 
   test('ShmLock name of 255 bytes works (and leaves nothing behind)', () => {
     expect(out.get('shm-255-ok')).toMatchObject({ opened: true, details: { acquiredSync: true, acquiredAsync: true } });

@@ -88,7 +88,9 @@ const results = new Map<string, Outcome>();
 const key = (what: string, handlers: boolean, signal: NodeJS.Signals): string => `${what}/${handlers}/${signal}`;
 
 beforeAll(async () => {
-  const jobs = SCENARIOS.flatMap(([what, hold, wait]) => [false, true].flatMap((handlers) => SIGNALS.map((signal) => ({ what, hold, wait, handlers, signal }))));
+  const jobs = SCENARIOS.flatMap(([what, hold, wait]) =>
+    [false, true].flatMap((handlers) => SIGNALS.map((signal) => ({ what, hold, wait, handlers, signal }))),
+  );
   const next = async (): Promise<void> => {
     for (let job = jobs.shift(); job !== undefined; job = jobs.shift()) {
       results.set(key(job.what, job.handlers, job.signal), await scenario(job.signal, job.hold, job.wait, job.handlers));
@@ -100,7 +102,9 @@ beforeAll(async () => {
 describe.each(SCENARIOS)('SIGINT/SIGTERM %s', (what, hold, wait) => {
   test('without exit handlers: ends by the signal; a held named lock is recovered by the next acquire', () => {
     const outcomes = SIGNALS.map((s) => results.get(key(what, false, s)));
-    expect(outcomes).toEqual(SIGNALS.map((signal) => ({ signal, exit: `signal ${signal}`, ownLockFile: hold ? 'present' : 'absent', recovered: hold ? true : null })));
+    expect(outcomes).toEqual(
+      SIGNALS.map((signal) => ({ signal, exit: `signal ${signal}`, ownLockFile: hold ? 'present' : 'absent', recovered: hold ? true : null })),
+    );
   });
 
   test('with exit handlers: ends by the signal, and the named lock is free', () => {
@@ -109,6 +113,8 @@ describe.each(SCENARIOS)('SIGINT/SIGTERM %s', (what, hold, wait) => {
     // signals keep their default action (documented): the process dies at once, its file
     // stays, and the next acquire recovers it. Everywhere else the handlers delete it.
     const blocked = hold && (wait === 'lf-sync' || wait === 'shm-sync');
-    expect(outcomes).toEqual(SIGNALS.map((signal) => ({ signal, exit: `signal ${signal}`, ownLockFile: blocked ? 'present' : 'absent', recovered: hold ? true : null })));
+    expect(outcomes).toEqual(
+      SIGNALS.map((signal) => ({ signal, exit: `signal ${signal}`, ownLockFile: blocked ? 'present' : 'absent', recovered: hold ? true : null })),
+    );
   });
 });

@@ -36,7 +36,17 @@ function problems(s: StressSummary): Record<string, unknown> {
 const CLEAN = { violations: 0, stalls: 0, stuck: 0, errors: 0, crashes: 0, deadNamedLocks: 0, leftovers: [], details: [] };
 
 test('the checker is not blind: locks that exclude nothing are reported as violations', async () => {
-  const s = await runStress({ dir, processes: 3, threads: 1, durationMs: 2000, killEveryMs: null, stallMs: 5000, shmShare: 0, seed: freshSeed(), sabotage: true });
+  const s = await runStress({
+    dir,
+    processes: 3,
+    threads: 1,
+    durationMs: 2000,
+    killEveryMs: null,
+    stallMs: 5000,
+    shmShare: 0,
+    seed: freshSeed(),
+    sabotage: true,
+  });
   expect(s.counters.ops).toBeGreaterThan(20);
   expect(s.counters.violations).toBeGreaterThan(0);
 }, 60_000);
@@ -52,7 +62,18 @@ test('invariant stress: processes and worker threads, LocksFile sync/async and S
 
 test('chaos: 200 SIGKILLs of random participants at random moments; survivors progress, named locks recover, the invariant holds', async () => {
   const seed = freshSeed();
-  const s = await runStress({ dir, processes: 5, threads: [1, 0, 0, 0, 0], durationMs: 150_000, killEveryMs: 15, maxKills: 200, stallMs: 5000, shmShare: 0.15, pauseMs: 2, seed });
+  const s = await runStress({
+    dir,
+    processes: 5,
+    threads: [1, 0, 0, 0, 0],
+    durationMs: 150_000,
+    killEveryMs: 15,
+    maxKills: 200,
+    stallMs: 5000,
+    shmShare: 0.15,
+    pauseMs: 2,
+    seed,
+  });
   process.stdout.write(`chaos: ${formatSummary(s).join('; ')}\n`);
   expect(s.kills).toBeGreaterThanOrEqual(200);
   expect(problems(s)).toEqual(CLEAN);

@@ -53,7 +53,7 @@ function expectWithinWindow(ms: number): void {
   expect(ms).toBeLessThanOrEqual(HIGH);
 }
 
-describe('LocksFile: a timeout of 200 ms against another process\'s write lock', () => {
+describe("LocksFile: a timeout of 200 ms against another process's write lock", () => {
   let lockPath: string;
   let lf: LocksFile;
 

@@ -144,7 +144,13 @@ export function refused(lf: LocksFile, shm: ShmLock, manager: LockManager, h: Lo
 
 export function locksFileSurface(lf: LocksFile, spec: LockSpec): void {
   expectTypeOf(LocksFile).constructorParameters.toEqualTypeOf<[path?: string, options?: LocksFileOptions]>();
-  expectTypeOf<LocksFileOptions>().toEqualTypeOf<{ readonly id?: string; readonly logger?: Logger; readonly verbose?: boolean; readonly backend?: Backend; readonly fair?: boolean }>();
+  expectTypeOf<LocksFileOptions>().toEqualTypeOf<{
+    readonly id?: string;
+    readonly logger?: Logger;
+    readonly verbose?: boolean;
+    readonly backend?: Backend;
+    readonly fair?: boolean;
+  }>();
   expectTypeOf<Backend>().toEqualTypeOf<'ofd' | 'posix'>();
   expectTypeOf(lf.path).toEqualTypeOf<string>();
   expectTypeOf(lf.id).toEqualTypeOf<string>();

@@ -62,7 +62,7 @@ afterEach(() => {
 });
 
 describe('waiting', () => {
-  test('acquire waits for another owner\'s release, and the event loop and fs stay free meanwhile', async () => {
+  test("acquire waits for another owner's release, and the event loop and fs stay free meanwhile", async () => {
     const a = open();
     const b = open();
     a.acquireSync([0, 8], { write: true });
@@ -264,7 +264,7 @@ describe('cancellation by release and close', () => {
 });
 
 describe('lock(), withLock() and await using', () => {
-  test('`await using` releases exactly the handle\'s range', async () => {
+  test("`await using` releases exactly the handle's range", async () => {
     const a = open();
     const c = open();
     a.acquireSync(0);
@@ -277,7 +277,7 @@ describe('lock(), withLock() and await using', () => {
     expect(c.probe(5)).toBeNull();
   });
 
-  test('withLock returns the function\'s value and releases after return, throw and rejection', async () => {
+  test("withLock returns the function's value and releases after return, throw and rejection", async () => {
     const a = open();
     const c = open();
     await expect(

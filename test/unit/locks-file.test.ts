@@ -170,7 +170,7 @@ describe('held()', () => {
 });
 
 describe('probe', () => {
-  test('reports another owner\'s blocking lock and changes nothing; own locks never block', () => {
+  test("reports another owner's blocking lock and changes nothing; own locks never block", () => {
     const a = open();
     const b = open();
     expect(b.probe([0, 100], { write: true })).toBeNull();
@@ -190,7 +190,7 @@ describe('probe', () => {
 });
 
 describe('lockSync and handles', () => {
-  test('`using` releases exactly the handle\'s range at the end of the block', () => {
+  test("`using` releases exactly the handle's range at the end of the block", () => {
     const a = open();
     const b = open();
     a.acquireSync([0, 2]);
@@ -398,7 +398,7 @@ describe('the lock file', () => {
 });
 
 describe('owner model: two instances in one process', () => {
-  test('exclude each other like two processes; closing one keeps the other\'s locks', () => {
+  test("exclude each other like two processes; closing one keeps the other's locks", () => {
     const a = open();
     const b = open();
     const c = open();
@@ -456,7 +456,10 @@ describe('read-only lock file (child running as uid 65534)', () => {
     expect(root.acquireSync(2, { write: true, blocking: false })).toBe(false);
     expect(root.acquireSync(2, { blocking: false })).toBe(true);
     // Write locks are refused with a typed error; nothing changes.
-    for (const span of [[10, 2], [0, 4]] as const) {
+    for (const span of [
+      [10, 2],
+      [0, 4],
+    ] as const) {
       const err = await child.acquire(span, true).then(
         () => undefined,
         (e: unknown) => e,

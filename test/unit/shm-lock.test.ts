@@ -7,7 +7,17 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ExitEvent, InvalidArgumentError, LockAbortError, LockBusyError, LocksFile, LockPathError, LockTimeoutError, ShmLock, ShmLockInconsistentError } from 'locksfile';
+import {
+  ExitEvent,
+  InvalidArgumentError,
+  LockAbortError,
+  LockBusyError,
+  LocksFile,
+  LockPathError,
+  LockTimeoutError,
+  ShmLock,
+  ShmLockInconsistentError,
+} from 'locksfile';
 import { untilKernel } from '../helpers/kernel-locks';
 import { tmpDir } from '../helpers/paths';
 
@@ -277,7 +287,9 @@ describe('handles (the vocabulary shared with LocksFile)', () => {
     holder.release();
     await expect(lock.withLock('nope' as never)).rejects.toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', argument: 'fn' }));
     // The shape before 0.2 (callback first) is refused, not misread.
-    await expect(lock.withLock((() => 1) as never, { timeout: 5 } as never)).rejects.toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', argument: 'fn' }));
+    await expect(lock.withLock((() => 1) as never, { timeout: 5 } as never)).rejects.toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', argument: 'fn' }),
+    );
     expect(lock.acquired).toBe(false);
   });
 });
@@ -424,7 +436,9 @@ describe('files this lock did not write', () => {
   });
 
   test('a missing directory is a LockPathError', async () => {
-    await expect(new ShmLock(name, { dir: path.join(dir, 'missing') }).acquire(false)).rejects.toThrow(expect.objectContaining({ code: 'ERR_LOCK_PATH', errno: 'ENOENT' }));
+    await expect(new ShmLock(name, { dir: path.join(dir, 'missing') }).acquire(false)).rejects.toThrow(
+      expect.objectContaining({ code: 'ERR_LOCK_PATH', errno: 'ENOENT' }),
+    );
   });
 });
 
