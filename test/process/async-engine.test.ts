@@ -93,9 +93,16 @@ test('40 pending acquires: 32 wait in the kernel, 8 queue, and the release grant
   await untilKernel(lockPath, () => blockedInKernel() === 32, '32 blocked requests');
   expect(waiterPool.waiting).toBe(32);
   expect(waiterPool.queued).toBe(8);
-  // The queue never overflows into the kernel: still 32 blocked a while later.
-  await new Promise((r) => setTimeout(r, 100));
-  expect(blockedInKernel()).toBe(32);
+  // The queue never overflows into the kernel: never more than 32 blocked over a while (a
+  // waiter's 50 ms re-arm tick can take one out of the kernel for an instant, so a sample
+  // may see 31, never 33).
+  const samples: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    samples.push(blockedInKernel());
+  }
+  expect(Math.max(...samples)).toBe(32);
+  expect(waiterPool.waiting).toBe(32);
   expect(waiterPool.threads).toBe(32);
   expect(await holder.ask('release')).toBe('ok');
   expect(await Promise.all(pending)).toEqual(Array(40).fill(true));
