@@ -301,35 +301,32 @@ export function createFuzzer(options: { sandbox: string; extra?: readonly FuzzTa
         if (where.startsWith('/tmp/locksfile-') && !where.startsWith(sandbox)) fs.rmSync(where, { force: true });
       },
     },
-    ...(['acquireSync', 'lockSync', 'probe'] as const).map((method): FuzzTarget => ({
-      name: method,
-      args: fc.oneof(fc.tuple(), fc.tuple(anySpec), fc.tuple(anySpec, anyAcquireOptions), fc.tuple(anySpec, anyAcquireOptions, anyValue)),
-      examples: [
-        ...sweep([[1, 2], undefined], 1, ['write', 'blocking', 'timeout', 'signal']),
-        ...sweep([{ start: 1, count: 2 }]),
-        ...sweep([[1, 2], { write: true }]).map(([s]) => [[s, 2]]),
-      ],
-      run: (args) => (subject[method] as (...a: unknown[]) => unknown)(...args),
-      ...(method === 'lockSync' ? { prepare: releaseOwnerScope } : {}),
-      cleanup: (r) => {
-        if (method === 'lockSync') (r as LockHandle).release();
-      },
-    })),
-    ...(['acquire', 'lock'] as const).map((method): FuzzTarget => ({
-      name: method,
-      async: true,
-      args: fc.oneof(fc.tuple(), fc.tuple(anySpec), fc.tuple(anySpec, anyAcquireOptions), fc.tuple(anySpec, anyAcquireOptions, anyValue)),
-      examples: [
-        ...sweep([[1, 2], undefined], 1, ['write', 'blocking', 'timeout', 'signal']),
-        ...sweep([{ start: 1, count: 2 }]),
-        ...sweep([[1, 2], { write: true }]).map(([s]) => [[s, 2]]),
-      ],
-      run: (args) => (subject[method] as (...a: unknown[]) => unknown)(...args),
-      ...(method === 'lock' ? { prepare: releaseOwnerScope } : {}),
-      cleanup: (r) => {
-        if (method === 'lock') (r as LockHandle).release();
-      },
-    })),
+    ...(
+      [
+        ['acquireSync', false],
+        ['lockSync', false],
+        ['probe', false],
+        ['acquire', true],
+        ['lock', true],
+      ] as const
+    ).map(([method, isAsync]): FuzzTarget => {
+      const handle = method === 'lockSync' || method === 'lock';
+      return {
+        name: method,
+        ...(isAsync ? { async: true } : {}),
+        args: fc.oneof(fc.tuple(), fc.tuple(anySpec), fc.tuple(anySpec, anyAcquireOptions), fc.tuple(anySpec, anyAcquireOptions, anyValue)),
+        examples: [
+          ...sweep([[1, 2], undefined], 1, ['write', 'blocking', 'timeout', 'signal']),
+          ...sweep([{ start: 1, count: 2 }]),
+          ...sweep([[1, 2], { write: true }]).map(([s]) => [[s, 2]]),
+        ],
+        run: (args) => (subject[method] as (...a: unknown[]) => unknown)(...args),
+        ...(handle ? { prepare: releaseOwnerScope } : {}),
+        cleanup: (r) => {
+          if (handle) (r as LockHandle).release();
+        },
+      };
+    }),
     {
       name: 'withLock',
       async: true,
