@@ -13,9 +13,9 @@ export function describeRange(range: Range, write?: boolean): string {
   return `[${range.start}, ${range.start + range.count})${mode}`;
 }
 
-/** What `lock()` rejects with when `acquire()` said false: busy for a non-blocking try, else timeout. */
-export function notAcquired(range: Range, opts: Acquire): LockError {
-  if (!opts.blocking) return new LockBusyError(`${describeRange(range, opts.write)} is held by another owner`);
+/** What `lock()` rejects with when the range was not acquired: `busy` (a try that may not wait found it held), else timeout. */
+export function notAcquired(range: Range, opts: Pick<Acquire, 'write' | 'timeout'>, busy: boolean): LockError {
+  if (busy) return new LockBusyError(`${describeRange(range, opts.write)} is held by another owner`);
   return new LockTimeoutError(`${describeRange(range, opts.write)} not acquired within ${opts.timeout} ms`);
 }
 

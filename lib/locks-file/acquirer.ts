@@ -23,6 +23,7 @@
  * @packageDocumentation
  */
 import type { Acquire, Range } from '../args/spec';
+import { describeRange } from '../errors/acquire-error';
 import { LockBusyError, LockSystemError } from '../errors/errors';
 import { withoutSignalHooks } from '../process-hooks/exit-hooks';
 import { type Entry, type FairQueue } from './fair-queue';
@@ -244,10 +245,4 @@ type Taken = 'granted' | 'busy' | 'late';
 function noWait(opts: { readonly blocking: boolean; readonly timeout: number | undefined }): Outcome | undefined {
   if (!opts.blocking) return 'busy';
   return opts.timeout === 0 ? 'timeout' : undefined;
-}
-
-/** `[start, end)` and the mode, for messages. */
-export function describeRange(range: Range, write?: boolean): string {
-  const mode = write === undefined ? '' : write ? ' write' : ' read';
-  return `[${range.start}, ${range.start + range.count})${mode}`;
 }

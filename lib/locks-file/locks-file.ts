@@ -31,14 +31,15 @@ import {
   toRange,
   toString,
 } from '../args/spec';
-import { InvalidArgumentError, LockBusyError, LockCanceledError, LockClosedError, type LockError, LockTimeoutError } from '../errors/errors';
+import { InvalidArgumentError, LockCanceledError, LockClosedError, type LockError } from '../errors/errors';
 import { createLogger, type Logger, toLogger } from '../logger';
 import type { Backend } from '../sys/fcntl';
-import { Acquirer, describeRange } from './acquirer';
+import { abortError, describeRange, notAcquired } from '../errors/acquire-error';
+import { Acquirer } from './acquirer';
 import { FairQueue } from './fair-queue';
 import { OwnerFile } from './owner-file';
 import { Holding, OwnerLocks, type Scope } from './owner-locks';
-import { abortError, type Outcome } from './request-queue';
+import { type Outcome } from './request-queue';
 
 /** Options of the {@link LocksFile} constructor. */
 export interface LocksFileOptions {
@@ -243,7 +244,7 @@ export class LocksFile {
     this.#assertUsable(opts.write);
     const handle = new Handle(range, opts.write, this.#dropHandle);
     const outcome = this.#acquirer.acquireSync(handle, range, opts);
-    if (outcome !== 'granted') throw notAcquired(range, opts, outcome);
+    if (outcome !== 'granted') throw notGranted(range, opts, outcome);
     return handle;
   }
 
@@ -261,7 +262,7 @@ export class LocksFile {
       spec,
       options,
       (range, opts) => (handle = new Handle(range, opts.write, this.#dropHandle)),
-      (outcome, range, opts) => (outcome === 'granted' ? (handle as Handle) : notAcquired(range, opts, outcome)),
+      (outcome, range, opts) => (outcome === 'granted' ? (handle as Handle) : notGranted(range, opts, outcome)),
     );
   }
 
@@ -411,10 +412,9 @@ export class LocksFile {
   }
 }
 
-function notAcquired(range: Range, opts: Pick<Acquire, 'write' | 'timeout'>, outcome: Outcome): LockError | Error {
-  if (outcome instanceof Error) return outcome;
-  if (outcome === 'busy') return new LockBusyError(`${describeRange(range, opts.write)} is held by another owner`);
-  return new LockTimeoutError(`${describeRange(range, opts.write)} not acquired within ${opts.timeout} ms`);
+/** The error of an acquire that ended without the lock: its own error, or busy/timeout. */
+function notGranted(range: Range, opts: Pick<Acquire, 'write' | 'timeout'>, outcome: Outcome): LockError | Error {
+  return outcome instanceof Error ? outcome : notAcquired(range, opts, outcome === 'busy');
 }
 
 function toPath(value: unknown): string {

@@ -20,7 +20,7 @@
  *
  * @packageDocumentation
  */
-import { LockAbortError } from '../errors/errors';
+import { abortError } from '../errors/acquire-error';
 import type { WaitTicket } from '../wait/pool';
 import type { Scope } from './owner-locks';
 
@@ -208,9 +208,4 @@ export class RequestQueue {
     if (this.#requests.size === 0) for (const resolve of this.#idle.splice(0)) resolve();
     else this.pump();
   }
-}
-
-/** The `AbortError` a request whose `signal` aborted rejects with. */
-export function abortError(signal: AbortSignal): Error {
-  return new LockAbortError('The lock acquire was aborted', signal.reason);
 }

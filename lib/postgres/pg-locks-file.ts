@@ -275,7 +275,7 @@ export class PgLocksFile extends EventEmitter {
   async lock(spec: LockSpec = 0, options?: AcquireOptions): Promise<LockHandle> {
     const range = toRange(spec);
     const opts = toAcquire(options, true);
-    if (!(await this.acquire(range, opts))) throw notAcquired(range, opts);
+    if (!(await this.acquire(range, opts))) throw notAcquired(range, opts, !opts.blocking);
     let released: Promise<void> | undefined;
     const release = (): Promise<void> => {
       released ??= this.#state.closed || this.#state.lost !== undefined ? Promise.resolve() : this.release(range).catch(() => undefined);
