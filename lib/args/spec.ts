@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import * as nodePath from 'node:path';
 import { InvalidArgumentError } from '../errors/errors';
 
 /**
@@ -152,6 +153,15 @@ export function toString(value: unknown, argument: string, fallback?: string): s
   if (value === undefined && fallback !== undefined) return fallback;
   if (typeof value !== 'string') throw invalidType(argument, 'a string', value);
   return value;
+}
+
+/** A file or directory path argument: a non-empty string without NUL bytes, resolved against the cwd. */
+export function toPath(value: unknown, argument: string): string {
+  const path = toString(value, argument);
+  if (path.length === 0 || path.includes('\0')) {
+    throw new InvalidArgumentError('ERR_INVALID_ARG_VALUE', argument, 'expected a non-empty path without NUL bytes');
+  }
+  return nodePath.resolve(path);
 }
 
 /** Options of `acquire`, `acquireSync`, `lock`, `lockSync` and `withLock`, validated. */

@@ -17,9 +17,8 @@
  * @packageDocumentation
  */
 import { randomUUID } from 'node:crypto';
-import * as nodePath from 'node:path';
 import { DeadlockError, InvalidArgumentError, LockClosedError, LockSystemError, LockTimeoutError } from '../errors/errors';
-import { toFunction, toOptions, toString, toTimeout } from '../args/spec';
+import { toFunction, toOptions, toPath, toString, toTimeout } from '../args/spec';
 import { withoutSignalHooks } from '../process-hooks/exit-hooks';
 import { waitUntil } from '../sys/interrupt';
 import { setLock } from '../sys/fcntl';
@@ -106,12 +105,8 @@ export class LockManager implements LockManagerLike {
    */
   constructor(options?: LockManagerOptions) {
     const o = toOptions(options);
-    const path = o.path === undefined ? undefined : toString(o.path, 'options.path');
-    if (path !== undefined && (path.length === 0 || path.includes('\0'))) {
-      throw new InvalidArgumentError('ERR_INVALID_ARG_VALUE', 'options.path', 'expected a non-empty path without NUL bytes');
-    }
-    this.#ownerOnly = path === undefined;
-    this.path = path === undefined ? defaultRegistryPath() : nodePath.resolve(path);
+    this.#ownerOnly = o.path === undefined;
+    this.path = o.path === undefined ? defaultRegistryPath() : toPath(o.path, 'options.path');
     this.clientId = toString(o.clientId, 'options.clientId', randomUUID());
     this.#clientBytes = encodeName(this.clientId);
   }

@@ -29,9 +29,10 @@ import {
   toFunction,
   toOptions,
   toRange,
+  toPath,
   toString,
 } from '../args/spec';
-import { InvalidArgumentError, LockCanceledError, LockClosedError, type LockError } from '../errors/errors';
+import { LockCanceledError, LockClosedError, type LockError } from '../errors/errors';
 import { createLogger, type Logger, toLogger } from '../logger';
 import type { Backend } from '../sys/fcntl';
 import { abortError, describeRange, notAcquired } from '../errors/acquire-error';
@@ -164,7 +165,7 @@ export class LocksFile {
    */
   constructor(path?: string, options?: LocksFileOptions) {
     const opts = toOptions(options);
-    const resolved = path === undefined ? nodePath.join(os.tmpdir(), `locksfile-${randomUUID()}.lock`) : toPath(path);
+    const resolved = path === undefined ? nodePath.join(os.tmpdir(), `locksfile-${randomUUID()}.lock`) : toPath(path, 'path');
     this.id = toString(opts.id, 'options.id', randomUUID());
     const verbose = toBoolean(opts.verbose, 'options.verbose', false);
     const fair = toBoolean(opts.fair, 'options.fair', false);
@@ -415,12 +416,4 @@ export class LocksFile {
 /** The error of an acquire that ended without the lock: its own error, or busy/timeout. */
 function notGranted(range: Range, opts: Pick<Acquire, 'write' | 'timeout'>, outcome: Outcome): LockError | Error {
   return outcome instanceof Error ? outcome : notAcquired(range, opts, outcome === 'busy');
-}
-
-function toPath(value: unknown): string {
-  const path = toString(value, 'path');
-  if (path.length === 0 || path.includes('\0')) {
-    throw new InvalidArgumentError('ERR_INVALID_ARG_VALUE', 'path', 'expected a non-empty path without NUL bytes');
-  }
-  return nodePath.resolve(path);
 }

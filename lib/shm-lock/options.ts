@@ -6,11 +6,10 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as nodePath from 'node:path';
 import { InvalidArgumentError } from '../errors/errors';
 import { ExitEvent } from '../process-hooks/exit-event';
 import type { Logger } from '../logger';
-import { invalidType, MAX_TIMEOUT_MS, toBoolean, toOptions, toSignal, toString, toTimeout } from '../args/spec';
+import { invalidType, MAX_TIMEOUT_MS, toBoolean, toOptions, toSignal, toTimeout } from '../args/spec';
 
 /**
  * How long an acquire may wait, in the spirit of shmlock's `timeout`:
@@ -134,15 +133,6 @@ export function toExitEvent(value: unknown): { readonly event: ExitEvent; readon
   if (value instanceof ExitEvent) return { event: value, owned: false };
   if (value instanceof AbortSignal) return { event: new ExitEvent(value), owned: true };
   throw invalidType('options.exitEvent', 'an ExitEvent or an AbortSignal', value);
-}
-
-/** `options.dir`: a non-empty path without NUL, resolved. */
-export function toDir(value: unknown): string {
-  const dir = toString(value, 'options.dir');
-  if (dir.length === 0 || dir.includes('\0')) {
-    throw new InvalidArgumentError('ERR_INVALID_ARG_VALUE', 'options.dir', 'expected a non-empty path without NUL bytes');
-  }
-  return nodePath.resolve(dir);
 }
 
 /** `/dev/shm` where it exists (where Python's shared memory lives), else `os.tmpdir()`. */

@@ -33,14 +33,13 @@ import {
   type ShmLockOptions,
   type ShmLockRequest,
   type ShmTimeout,
-  toDir,
   toExitEvent,
   toName,
   toPlan,
   toPollInterval,
   toRequest,
 } from './options';
-import { toBoolean, toFunction, toOptions, toString } from '../args/spec';
+import { toBoolean, toFunction, toOptions, toPath, toString } from '../args/spec';
 import { waitInThread } from '../wait/pool';
 
 /** The held lock that {@link ShmLock.lock} resolves to: `await using`/`using` releases it. */
@@ -108,7 +107,7 @@ export class ShmLock implements Disposable, AsyncDisposable {
     this.#exit = exit.event;
     this.#ownsExit = exit.owned;
     this.#description = toString(opts.description, 'options.description', '');
-    this.path = nodePath.join(opts.dir === undefined ? defaultDir() : toDir(opts.dir), this.name);
+    this.path = nodePath.join(opts.dir === undefined ? defaultDir() : toPath(opts.dir, 'options.dir'), this.name);
     this.#file = new ShmLockFile(this.path, markedUuid(), FORMING_GRACE_POLLS * this.pollInterval);
   }
 
