@@ -253,9 +253,10 @@ describe('concurrent calls on one instance', () => {
     const lf = new LocksFile(lockPath);
     const write = lf.acquire([0, 4], { write: true }); // waits: the holder reads
     const read = lf.acquire([2, 4]); // overlaps: applied after the write
-    setTimeout(() => void holder.ask('release'), 50);
+    const released = new Promise((r) => setTimeout(r, 50)).then(() => holder.ask('release'));
     expect(await write).toBe(true);
     expect(await read).toBe(true);
+    expect(await released).toBe('ok');
     expect(lf.held()).toEqual([
       { start: 0, count: 2, write: true },
       { start: 2, count: 4, write: false },

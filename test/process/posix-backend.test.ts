@@ -45,8 +45,9 @@ test('probe reports the holding process pid; the other process waits for it', as
   expect(lf.acquireSync(3, { blocking: false })).toBe(false);
   expect(lf.acquireSync(5, { write: true, blocking: false })).toBe(true);
   const waiting = lf.acquire(4, { write: true });
-  setTimeout(() => void child.ask('release'), 50);
+  const released = new Promise((r) => setTimeout(r, 50)).then(() => child.ask('release'));
   expect(await waiting).toBe(true);
+  expect(await released).toBe('ok');
   expect(lf.held()).toEqual([{ start: 4, count: 2, write: true }]);
   lf.close();
 });
