@@ -36,6 +36,11 @@ export interface ImplInfo {
   readonly perUseOnly?: boolean;
   /** Measured only in the recovery workload (a stale setting that matters only when a holder dies). */
   readonly recoveryOnly?: boolean;
+  /**
+   * Measured only where grant order matters (counter, fairness, wide writer): our LocksFile
+   * with `fair: false`, beside the default fair rows, to show what the queue costs and buys.
+   */
+  readonly orderOnly?: boolean;
   /** Where its lock lives: a file in the run's scratch directory, or a name in /dev/shm. */
   readonly lockDir: 'scratch' | 'shm';
 }
@@ -67,6 +72,30 @@ export const CATALOG: readonly ImplInfo[] = [
     shared: true,
     waits: true,
     how: 'await lf.acquire(n, { write }) / lf.release(n)',
+  },
+  {
+    ...node,
+    id: 'ours-sync-barging',
+    label: 'LocksFile acquireSync, fair: false',
+    group: 'ours',
+    mode: 'sync',
+    indexed: true,
+    shared: true,
+    waits: true,
+    orderOnly: true,
+    how: 'new LocksFile(p, { fair: false }); lf.acquireSync(n, { write }) / lf.release(n)',
+  },
+  {
+    ...node,
+    id: 'ours-async-barging',
+    label: 'LocksFile acquire, fair: false',
+    group: 'ours',
+    mode: 'async',
+    indexed: true,
+    shared: true,
+    waits: true,
+    orderOnly: true,
+    how: 'new LocksFile(p, { fair: false }); await lf.acquire(n, { write }) / lf.release(n)',
   },
   {
     ...node,

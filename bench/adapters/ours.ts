@@ -31,7 +31,7 @@ export interface OursShmLock {
 
 /** What the library module must export. */
 export interface OursModule {
-  readonly LocksFile: new (path: string) => OursLocksFile;
+  readonly LocksFile: new (path: string, options?: { readonly fair?: boolean }) => OursLocksFile;
   readonly ShmLock: new (name: string, options?: { readonly dir?: string }) => OursShmLock;
 }
 
@@ -66,9 +66,11 @@ export function oursUnavailable(id: string): string | null {
   const m = l.module;
   switch (id) {
     case 'ours-sync':
+    case 'ours-sync-barging':
     case 'ours-sync-per-use':
       return hasMethod(m.LocksFile, 'acquireSync') ? null : 'the library exports no LocksFile with acquireSync yet';
     case 'ours-async':
+    case 'ours-async-barging':
     case 'ours-async-per-use':
       return hasMethod(m.LocksFile, 'acquire') ? null : 'the library exports no LocksFile with async acquire yet';
     case 'ours-shm-sync':
@@ -115,32 +117,22 @@ function perUse(p: string, mode: 'sync' | 'async'): LockHandle {
     : { mode, acquire: (index, write, len) => fresh().acquire(specOf(index, len), write ? WRITE : READ), release, close };
 }
 
+/** One LocksFile kept open for the whole run, `fair` as given (the default is true). */
+function held(p: string, mode: 'sync' | 'async', fair: boolean): LockHandle {
+  const lf = new (required('LocksFile'))(p, { fair });
+  const release = (index: number, len?: number): void => lf.release(specOf(index, len));
+  const close = (): void => lf.close();
+  return mode === 'sync'
+    ? { mode, acquire: (index, write, len) => lf.acquireSync(specOf(index, len), write ? WRITE : READ), release, close }
+    : { mode, acquire: (index, write, len) => lf.acquire(specOf(index, len), write ? WRITE : READ), release, close };
+}
+
 /** Our adapters. */
 export const oursAdapters: readonly LockAdapter[] = [
-  {
-    id: 'ours-sync',
-    open(p) {
-      const lf = new (required('LocksFile'))(p);
-      return {
-        mode: 'sync',
-        acquire: (index, write, len) => lf.acquireSync(specOf(index, len), write ? WRITE : READ),
-        release: (index, len) => lf.release(specOf(index, len)),
-        close: () => lf.close(),
-      };
-    },
-  },
-  {
-    id: 'ours-async',
-    open(p) {
-      const lf = new (required('LocksFile'))(p);
-      return {
-        mode: 'async',
-        acquire: (index, write, len) => lf.acquire(specOf(index, len), write ? WRITE : READ),
-        release: (index, len) => lf.release(specOf(index, len)),
-        close: () => lf.close(),
-      };
-    },
-  },
+  { id: 'ours-sync', open: (p) => held(p, 'sync', true) },
+  { id: 'ours-async', open: (p) => held(p, 'async', true) },
+  { id: 'ours-sync-barging', open: (p) => held(p, 'sync', false) },
+  { id: 'ours-async-barging', open: (p) => held(p, 'async', false) },
   { id: 'ours-sync-per-use', open: (p) => perUse(p, 'sync') },
   { id: 'ours-async-per-use', open: (p) => perUse(p, 'async') },
   {

@@ -15,7 +15,7 @@ export const eventLoop = counterWorkload({
   id: 'event-loop',
   title: 'Event-loop delay while waiting on a contended lock',
   primary: { metric: 'loop delay p99', unit: 'ms', better: 'lower' },
-  impls: (ctx) => ctx.impls.filter((i) => i.runtime === 'node' && i.waits),
+  impls: (ctx) => ctx.impls.filter((i) => i.runtime === 'node' && i.waits && i.orderOnly !== true),
   procs: (ctx) => [ctx.config.eventLoop.procs],
   options: (ctx) => ({ holdUs: ctx.config.eventLoop.holdUs, yieldEachOp: true, durationMs: ctx.config.eventLoop.durationMs }),
 });

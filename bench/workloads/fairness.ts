@@ -9,7 +9,18 @@
 import { counterWorkload } from './counter';
 
 /** Implementations compared for fairness: both our APIs, every kernel-lock peer, raw fcntl. */
-const FAIRNESS_IDS = ['ours-sync', 'ours-async', 'fs-ext-sync', 'fs-ext-async', 'fs-ext-well', 'os-lock', 'raw-fcntl', 'py-lockf'];
+const FAIRNESS_IDS = [
+  'ours-sync',
+  'ours-async',
+  'ours-sync-barging',
+  'ours-async-barging',
+  'fs-ext-sync',
+  'fs-ext-async',
+  'fs-ext-well',
+  'os-lock',
+  'raw-fcntl',
+  'py-lockf',
+];
 
 /** The fairness workload. */
 export const fairnessWorkload = counterWorkload({

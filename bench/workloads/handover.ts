@@ -55,7 +55,7 @@ export const handoverWorkload: Workload = {
       ctx,
       'handover',
       '',
-      ctx.impls.filter((i) => i.runtime === 'node' && i.waits),
+      ctx.impls.filter((i) => i.runtime === 'node' && i.waits && i.orderOnly !== true),
       (info) => handoverSession(ctx, info),
       { runTimeoutMs: 20_000 + ctx.config.handover.rounds * 60 },
     ),

@@ -61,7 +61,7 @@ export const raceWorkload: Workload = {
   primary: { metric: 'race ms', unit: 'ms', better: 'lower' },
   async run(ctx: RunContext): Promise<Row[]> {
     const rows: Row[] = [];
-    const impls = ctx.impls.filter((i) => i.indexed && i.waits);
+    const impls = ctx.impls.filter((i) => i.indexed && i.waits && i.orderOnly !== true);
     for (const procs of ctx.config.race.procs) {
       rows.push(
         ...(await interleaved(ctx, 'race', `P=${procs}`, impls, (info) => raceSession(ctx, info, procs), {

@@ -51,7 +51,7 @@ export const readersWorkload: Workload = {
   primary: { metric: 'read pairs/s', unit: 'pairs/s', better: 'higher' },
   async run(ctx: RunContext): Promise<Row[]> {
     const rows: Row[] = [];
-    const impls = ctx.impls.filter((i) => i.runtime === 'node' && i.shared && i.waits);
+    const impls = ctx.impls.filter((i) => i.runtime === 'node' && i.shared && i.waits && i.orderOnly !== true);
     for (const procs of ctx.config.readers.procs) {
       rows.push(
         ...(await interleaved(ctx, 'readers', `P=${procs}`, impls, (info) => readersSession(ctx, info, procs), {

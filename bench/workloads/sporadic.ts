@@ -60,7 +60,7 @@ export const sporadicWorkload: Workload = {
       ctx,
       'sporadic',
       '',
-      ctx.impls.filter((i) => i.runtime === 'node' && i.waits),
+      ctx.impls.filter((i) => i.runtime === 'node' && i.waits && i.orderOnly !== true),
       (info) => sporadicSession(ctx, info),
       {
         runTimeoutMs: 20_000 + ctx.config.sporadic.idleMs,

@@ -38,7 +38,7 @@ export async function uncontendedSession(ctx: RunContext, info: ImplInfo, name: 
 
 /** Implementations of the uncontended workload: all but the polling shmlock variants and the per-use rows. */
 function uncontendedImpls(ctx: RunContext): ImplInfo[] {
-  return ctx.impls.filter((i) => !/^py-shm-/.test(i.id) && i.perUseOnly !== true && i.recoveryOnly !== true);
+  return ctx.impls.filter((i) => !/^py-shm-/.test(i.id) && i.perUseOnly !== true && i.recoveryOnly !== true && i.orderOnly !== true);
 }
 
 /** The uncontended workload. */

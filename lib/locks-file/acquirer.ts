@@ -154,7 +154,8 @@ export class Acquirer implements Runner {
         if (first === 'granted') return settle('granted');
         const start = (write: boolean, bytes: Range): WaitTicket => (r.ticket = this.file.waitAsync(write, bytes.start, bytes.count));
         const entry = this.#entry(r, first);
-        queued = await fair.enter(r, entry, start, () => r.state === RequestState.Cancelling);
+        const entered = fair.enter(r, entry, start, () => r.state === RequestState.Cancelling);
+        queued = entered === true || (await entered);
         r.ticket = undefined;
         // Also abandoned when entering needed no kernel wait (no ticket to cancel meanwhile).
         if (!queued || r.state === RequestState.Cancelling) return settle(r.reason ?? 'timeout');

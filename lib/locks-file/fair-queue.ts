@@ -80,6 +80,9 @@ function batch(range: Range): Range {
 /** How a request joins the queue: `'join'` (its range was busy) or `'close'` (it would have jumped the queue). */
 export type Entry = 'join' | 'close';
 
+/** The entry protocol as a sequence of kernel waits (see {@link FairQueue.enter}). */
+type Steps = Generator<Range & { readonly write: boolean }, void, undefined>;
+
 /** The waiting room of one instance's lock file. */
 export class FairQueue {
   constructor(private readonly file: OwnerFile) {}
@@ -114,18 +117,39 @@ export class FairQueue {
   /**
    * Async entry: each wait is a kernel wait on a waiter thread, started through `start`
    * (which keeps the ticket so the request can cancel it) and checked through `abandoned`
-   * once it ended. Resolves true once marked, false when abandoned (nothing held then).
+   * once it ended. True at once (no promise, so the caller's next kernel wait starts in the
+   * same turn) when no step had to wait; otherwise a promise of true once marked, false when
+   * abandoned (nothing held then).
    */
-  async enter(range: Range, entry: Entry, start: (write: boolean, bytes: Range) => WaitTicket, abandoned: () => boolean): Promise<boolean> {
+  enter(range: Range, entry: Entry, start: (write: boolean, bytes: Range) => WaitTicket, abandoned: () => boolean): true | Promise<boolean> {
     const steps = this.#steps(range, entry);
+    let waiting = false;
     try {
       for (let next = steps.next(); next.done !== true; next = steps.next()) {
         if (this.#try(next.value)) continue;
-        const end: WaitEnd = await start(next.value.write, next.value).done;
-        if (abandoned()) return false;
-        if (end === 'stopped') throw new LockSystemError('fcntl(F_SETLKW)', 'EINTR', 'a queue wait stopped without being cancelled');
+        waiting = true;
+        return this.#enterAsync(steps, start(next.value.write, next.value), start, abandoned);
       }
       return true;
+    } finally {
+      if (!waiting) steps.return();
+    }
+  }
+
+  /** The rest of {@link enter} once a step waits in the kernel (`first`); owns `steps` from then on. */
+  async #enterAsync(steps: Steps, first: WaitTicket, start: (write: boolean, bytes: Range) => WaitTicket, abandoned: () => boolean): Promise<boolean> {
+    try {
+      let ticket: WaitTicket | undefined = first;
+      for (;;) {
+        if (ticket !== undefined) {
+          const end: WaitEnd = await ticket.done;
+          if (abandoned()) return false;
+          if (end === 'stopped') throw new LockSystemError('fcntl(F_SETLKW)', 'EINTR', 'a queue wait stopped without being cancelled');
+        }
+        const next = steps.next();
+        if (next.done === true) return true;
+        ticket = this.#try(next.value) ? undefined : start(next.value.write, next.value);
+      }
     } finally {
       steps.return();
     }
@@ -137,7 +161,7 @@ export class FairQueue {
    * gives back everything of the queue it holds, including a grant that came with an
    * abandonment. Completing it leaves the read mark and the read batch lock of `range` held.
    */
-  *#steps(range: Range, entry: Entry): Generator<Range & { readonly write: boolean }, void, undefined> {
+  *#steps(range: Range, entry: Entry): Steps {
     const m = marks(range);
     const d = door(range);
     const b = batch(range);

@@ -57,11 +57,12 @@ export interface LocksFileOptions {
    */
   readonly backend?: Backend;
   /**
-   * Fair hand-over (opt-in, default false; OFD backend only): while another owner using the queue waits
+   * Fair hand-over (default true; OFD backend only): while another owner using the queue waits
    * for an overlapping range, a request of this instance is not granted before it, even when
    * the range is free at that instant; it queues behind, and readers that ask after a waiting
-   * writer wait for it. `false` (the default until the queue meets its figures) keeps the kernel's plain
-   * behaviour: whoever retries first wins (the releaser usually), for the highest throughput. See the README's "Fairness".
+   * writer wait for it. `false` keeps the kernel's plain behaviour ("barging"): whoever retries
+   * first wins (the releaser usually), for the highest throughput and the cheapest uncontended
+   * acquire. See the README's "Fairness".
    */
   readonly fair?: boolean;
 }
@@ -168,7 +169,7 @@ export class LocksFile {
     const resolved = path === undefined ? nodePath.join(os.tmpdir(), `locksfile-${randomUUID()}.lock`) : toPath(path, 'path');
     this.id = toString(opts.id, 'options.id', randomUUID());
     const verbose = toBoolean(opts.verbose, 'options.verbose', false);
-    const fair = toBoolean(opts.fair, 'options.fair', false);
+    const fair = toBoolean(opts.fair, 'options.fair', true);
     const logger = toLogger(opts.logger, 'options.logger') ?? (verbose ? createLogger('locksfile', 'debug') : undefined);
     const backend = toChoice<Backend>(opts.backend, 'options.backend', ['ofd', 'posix']);
     this.path = resolved;
