@@ -35,7 +35,7 @@ export { ShmLock } from './shm-lock/shm-lock';
 export type { ShmLockHandle } from './shm-lock/shm-lock';
 export type { ExitHandlerOptions, ShmLockOptions, ShmLockRequest, ShmTimeout } from './shm-lock/options';
 export { ExitEvent } from './process-hooks/exit-event';
-export { waiterPool } from './wait/pool';
+export { waiterPool } from './process-hooks/thread-state';
 export type { WaiterPoolView } from './wait/pool';
 export { LockManager, locks } from './lock-manager/lock-manager';
 export type { LockManagerOptions, LockRequestSyncOptions } from './lock-manager/lock-manager';

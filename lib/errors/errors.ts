@@ -87,43 +87,39 @@ export class InvalidArgumentError extends LockError {
   }
 }
 
-/** `lock()`/`lockSync()` could not acquire within `timeout` ms (`ERR_LOCK_TIMEOUT`). */
-export class LockTimeoutError extends LockError {
-  static override readonly codes: readonly LockErrorCode[] = ['ERR_LOCK_TIMEOUT'];
+/**
+ * Base of the error classes that carry one code and take only a message: each subclass states
+ * its code once, in its own `codes`, and the constructor takes it from there.
+ */
+export abstract class SingleCodeError extends LockError {
+  declare static readonly codes: readonly [LockErrorCode];
 
   constructor(message: string) {
-    super('ERR_LOCK_TIMEOUT', message);
+    super(new.target.codes[0], message);
   }
+}
+
+/** `lock()`/`lockSync()` could not acquire within `timeout` ms (`ERR_LOCK_TIMEOUT`). */
+export class LockTimeoutError extends SingleCodeError {
+  static override readonly codes = ['ERR_LOCK_TIMEOUT'] as const;
 }
 
 /** `lock()`/`lockSync()` with `blocking: false` found the range held by another owner (`ERR_LOCK_BUSY`). */
-export class LockBusyError extends LockError {
-  static override readonly codes: readonly LockErrorCode[] = ['ERR_LOCK_BUSY'];
-
-  constructor(message: string) {
-    super('ERR_LOCK_BUSY', message);
-  }
+export class LockBusyError extends SingleCodeError {
+  static override readonly codes = ['ERR_LOCK_BUSY'] as const;
 }
 
 /** The instance was closed before or while the call ran (`ERR_LOCK_CLOSED`). */
-export class LockClosedError extends LockError {
-  static override readonly codes: readonly LockErrorCode[] = ['ERR_LOCK_CLOSED'];
-
-  constructor(message: string) {
-    super('ERR_LOCK_CLOSED', message);
-  }
+export class LockClosedError extends SingleCodeError {
+  static override readonly codes = ['ERR_LOCK_CLOSED'] as const;
 }
 
 /**
  * A pending acquire was abandoned because the same instance released an overlapping range
  * while it waited (`ERR_LOCK_CANCELED`). Nothing of the abandoned request stays held.
  */
-export class LockCanceledError extends LockError {
-  static override readonly codes: readonly LockErrorCode[] = ['ERR_LOCK_CANCELED'];
-
-  constructor(message: string) {
-    super('ERR_LOCK_CANCELED', message);
-  }
+export class LockCanceledError extends SingleCodeError {
+  static override readonly codes = ['ERR_LOCK_CANCELED'] as const;
 }
 
 /**
@@ -140,12 +136,8 @@ export class LockAbortError extends LockError {
 }
 
 /** The kernel reported a deadlock (`EDEADLK`, POSIX backend only) (`ERR_LOCK_DEADLOCK`). */
-export class DeadlockError extends LockError {
-  static override readonly codes: readonly LockErrorCode[] = ['ERR_LOCK_DEADLOCK'];
-
-  constructor(message: string) {
-    super('ERR_LOCK_DEADLOCK', message);
-  }
+export class DeadlockError extends SingleCodeError {
+  static override readonly codes = ['ERR_LOCK_DEADLOCK'] as const;
 }
 
 /**
@@ -205,12 +197,8 @@ export class LockSystemError extends LockError {
 }
 
 /** This platform or kernel lacks what the library needs (`ERR_LOCK_UNSUPPORTED`). */
-export class UnsupportedPlatformError extends LockError {
-  static override readonly codes: readonly LockErrorCode[] = ['ERR_LOCK_UNSUPPORTED'];
-
-  constructor(message: string) {
-    super('ERR_LOCK_UNSUPPORTED', message);
-  }
+export class UnsupportedPlatformError extends SingleCodeError {
+  static override readonly codes = ['ERR_LOCK_UNSUPPORTED'] as const;
 }
 
 /**
@@ -218,12 +206,8 @@ export class UnsupportedPlatformError extends LockError {
  * wrong size, unreadable, not a regular file, or held by this instance without its uuid.
  * Reported by `ShmLock.queryForErrorAfterInterrupt()`.
  */
-export class ShmLockInconsistentError extends LockError {
-  static override readonly codes: readonly LockErrorCode[] = ['ERR_SHMLOCK_INCONSISTENT'];
-
-  constructor(message: string) {
-    super('ERR_SHMLOCK_INCONSISTENT', message);
-  }
+export class ShmLockInconsistentError extends SingleCodeError {
+  static override readonly codes = ['ERR_SHMLOCK_INCONSISTENT'] as const;
 }
 
 /**

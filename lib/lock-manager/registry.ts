@@ -40,7 +40,7 @@
 import * as fs from 'node:fs';
 import { LockPathError, LockSystemError } from '../errors/errors';
 import { getConflict, setLock } from '../sys/fcntl';
-import { waitUntil } from '../sys/interrupt';
+import { waitUntil } from '../process-hooks/thread-state';
 import { withoutSignalHooks } from '../process-hooks/exit-hooks';
 import { openNamespaceFile, sameFile } from './namespace-file';
 import type { LockMode } from './types';

@@ -8,12 +8,11 @@
 import * as fs from 'node:fs';
 import { LockFileReplacedError, LockPathError } from '../errors/errors';
 import { errnoCode, notRegularFile, pathError } from '../errors/path-error';
-import { adoptDescriptor, closeDescriptor } from '../sys/descriptors';
 import { type Backend, type Conflict, getConflict, type LockType, setLock, supportsOfd } from '../sys/fcntl';
 import { encodePath, fdFileId, type FileId, sameFileAt } from '../sys/identity';
-import { waitUntil } from '../sys/interrupt';
 import type { Logger } from '../logger';
-import { waitInThread, type WaitTicket } from '../wait/pool';
+import { adoptDescriptor, closeDescriptor, waitInThread, waitUntil } from '../process-hooks/thread-state';
+import type { WaitTicket } from '../wait/pool';
 
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
 const O_NONBLOCK = fs.constants.O_NONBLOCK;

@@ -100,6 +100,7 @@ export interface Request {
   readonly timeout: number | undefined;
 }
 
+// A constant computed on first use (a fact about the machine), not state.
 let defaultDirectory: string | undefined;
 
 /** A lock name: a non-empty file name of at most 255 bytes, without `/` or NUL, not `.` or `..`. */

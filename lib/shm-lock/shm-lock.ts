@@ -20,7 +20,7 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import type { ExitEvent } from '../process-hooks/exit-event';
-import { waitUntil } from '../sys/interrupt';
+import { waitInThread, waitUntil } from '../process-hooks/thread-state';
 import { type Logger, toLogger } from '../logger';
 import { clearExitHooks, setExitHooks, withoutSignalHooks } from '../process-hooks/exit-hooks';
 import { LockAbortError, LockBusyError, LockClosedError, type LockError, LockTimeoutError } from '../errors/errors';
@@ -40,7 +40,6 @@ import {
   toRequest,
 } from './options';
 import { toBoolean, toFunction, toOptions, toPath, toString } from '../args/spec';
-import { waitInThread } from '../wait/pool';
 
 /** The held lock that {@link ShmLock.lock} resolves to: `await using`/`using` releases it. */
 export interface ShmLockHandle {

@@ -15,29 +15,35 @@ import * as fs from 'node:fs';
 import type { Backend } from './fcntl';
 import { type FileId, fileKey } from './identity';
 
-/** Per file (`fileKey`): adopted descriptors still open, and those waiting to be closed. */
-const posixFiles = new Map<string, { open: number; parked: number[] }>();
+/**
+ * One JS thread's POSIX-backend descriptors, per file (`fileKey`): those adopted and still
+ * open, and those waiting to be closed. The thread's table is in its `ThreadState`
+ * (`process-hooks/thread-state.ts`).
+ */
+export class DescriptorTable {
+  readonly #posixFiles = new Map<string, { open: number; parked: number[] }>();
 
-/** Registers a descriptor that now carries locks for the file `id`. */
-export function adoptDescriptor(backend: Backend, id: FileId): void {
-  if (backend !== 'posix') return;
-  const key = fileKey(id);
-  const entry = posixFiles.get(key) ?? { open: 0, parked: [] };
-  entry.open++;
-  posixFiles.set(key, entry);
-}
-
-/** Closes an adopted descriptor now (OFD), or once no other adopted one of the file is open (POSIX). */
-export function closeDescriptor(fd: number, backend: Backend, id: FileId): void {
-  const key = fileKey(id);
-  const entry = backend === 'posix' ? posixFiles.get(key) : undefined;
-  if (entry === undefined) {
-    fs.closeSync(fd);
-    return;
+  /** Registers a descriptor that now carries locks for the file `id`. */
+  adopt(backend: Backend, id: FileId): void {
+    if (backend !== 'posix') return;
+    const key = fileKey(id);
+    const entry = this.#posixFiles.get(key) ?? { open: 0, parked: [] };
+    entry.open++;
+    this.#posixFiles.set(key, entry);
   }
-  entry.open--;
-  entry.parked.push(fd);
-  if (entry.open > 0) return;
-  posixFiles.delete(key);
-  for (const parked of entry.parked) fs.closeSync(parked);
+
+  /** Closes an adopted descriptor now (OFD), or once no other adopted one of the file is open (POSIX). */
+  close(fd: number, backend: Backend, id: FileId): void {
+    const key = fileKey(id);
+    const entry = backend === 'posix' ? this.#posixFiles.get(key) : undefined;
+    if (entry === undefined) {
+      fs.closeSync(fd);
+      return;
+    }
+    entry.open--;
+    entry.parked.push(fd);
+    if (entry.open > 0) return;
+    this.#posixFiles.delete(key);
+    for (const parked of entry.parked) fs.closeSync(parked);
+  }
 }

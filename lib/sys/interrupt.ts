@@ -48,59 +48,12 @@ export interface WaitFailure {
   readonly errno: number;
 }
 
-let signo: number | undefined;
-
-/**
- * Claims the interrupt signal (installs its handler) on first use and unblocks it for the
- * calling thread; returns its number, or the failed call. The handler is process-wide.
- */
-export function claimInterruptSignal(): number | WaitFailure {
-  const libc = getLibc();
-  if (signo === undefined) {
-    const old = new Uint8Array(SIGACTION_SIZE);
-    let free: number | undefined;
-    let ours: number | undefined;
-    for (let sig = libc.sigrtmax; sig >= libc.sigrtmin && ours === undefined; sig--) {
-      if (libc.sigaction(sig, null, old) !== 0) return { syscall: 'sigaction', errno: libc.errno() };
-      const handler = new DataView(old.buffer).getBigUint64(0, true);
-      if (handler === libc.noopHandler) ours = sig;
-      else if (handler === 0n && free === undefined) free = sig;
-    }
-    if (ours === undefined) {
-      if (free === undefined) throw new UnsupportedPlatformError('no free real-time signal to interrupt lock waits');
-      const act = new Uint8Array(SIGACTION_SIZE);
-      const view = new DataView(act.buffer);
-      view.setBigUint64(0, libc.noopHandler, true);
-      view.setInt32(136, 0, true); // sa_flags: no SA_RESTART, so F_SETLKW returns EINTR
-      if (libc.sigaction(free, act, null) !== 0) return { syscall: 'sigaction', errno: libc.errno() };
-      ours = free;
-    }
-    const set = new Uint8Array(SIGSET_SIZE);
-    set[(ours - 1) >> 3] = 1 << ((ours - 1) & 7);
-    if (libc.pthreadSigmask(SIG_UNBLOCK, set, null) !== 0) return { syscall: 'pthread_sigmask', errno: libc.errno() };
-    signo = ours;
-  }
-  return signo;
-}
-
-/** {@link claimInterruptSignal}, throwing the public error when a call fails. */
-export function interruptSignal(): number {
-  const claimed = claimInterruptSignal();
-  if (typeof claimed === 'number') return claimed;
-  throw errnoError(claimed.syscall, claimed.errno);
-}
-
-/** Kernel id of the calling thread, for {@link interruptThread}. */
+/** Kernel id of the calling thread, for {@link InterruptSignal.interruptThread}. */
 export function currentThreadId(): number {
   return getLibc().gettid();
 }
 
-/** Sends the interrupt signal to thread `tid` of this process (harmless if it is not waiting). */
-export function interruptThread(tid: number): void {
-  const libc = getLibc();
-  libc.tgkill(process.pid, tid, interruptSignal());
-}
-
+// Syscall scratch, not state: filled right before one timer call and read right after it.
 const itimerspec = new BigInt64Array(4); // it_interval {sec, nsec}, it_value {sec, nsec}
 const itimerBytes = new Uint8Array(itimerspec.buffer);
 const timerIdBytes = new Uint8Array(8);
@@ -134,47 +87,104 @@ function armTimer(timer: bigint, firstMs: number, periodMs: number): WaitFailure
 export type WaitOutcome = 'granted' | 'timeout' | 'stopped';
 
 /**
- * Blocks this thread in `F_SETLKW` until the lock is granted, `deadline` (a
- * `performance.now()` value of this thread) passes, or `stopped()` turns true after an
- * interrupt; returns a failed call as data. Nothing is held unless the result is `'granted'`.
- * The thread's interrupt timer lives only during this call.
+ * The interrupt signal as one JS thread uses it: claimed on first use (the handler is
+ * process-wide, the unblocking is per thread) and remembered. Each thread that waits or sends
+ * interrupts has one: the main thread's and each worker's is in its `ThreadState`
+ * (`process-hooks/thread-state.ts`); a waiter thread makes its own.
  */
-export function waitFor(
-  fd: number,
-  backend: Backend,
-  type: LockType,
-  start: number,
-  count: number,
-  deadline: number | undefined,
-  stopped: () => boolean,
-): WaitOutcome | WaitFailure {
-  const signal = claimInterruptSignal();
-  if (typeof signal !== 'number') return signal;
-  const timer = createTimer(signal);
-  if (typeof timer !== 'bigint') return timer;
-  try {
-    for (;;) {
-      if (stopped()) return 'stopped';
-      let first = TICK_MS;
-      if (deadline !== undefined) {
-        const left = deadline - performance.now();
-        if (left <= 0) return 'timeout';
-        first = Math.min(left, TICK_MS);
-      }
-      const failed = armTimer(timer, first, TICK_MS);
-      if (failed !== undefined) return failed;
-      const errno = waitLock(fd, backend, type, start, count);
-      if (errno === 0) return 'granted';
-      if (errno !== ERRNO.EINTR) return { syscall: 'fcntl(F_SETLKW)', errno };
-    }
-  } finally {
-    getLibc().timerDelete(timer); // also disarms it
-  }
-}
+export class InterruptSignal {
+  /** The claimed signal, once claimed. */
+  #signo: number | undefined;
 
-/** {@link waitFor}, throwing the public error (e.g. `DeadlockError`) when a call fails. */
-export function waitUntil(...args: Parameters<typeof waitFor>): WaitOutcome {
-  const outcome = waitFor(...args);
-  if (typeof outcome === 'string') return outcome;
-  throw errnoError(outcome.syscall, outcome.errno);
+  /**
+   * Claims the interrupt signal (installs its handler) on first use and unblocks it for the
+   * calling thread; returns its number, or the failed call. The handler is process-wide.
+   */
+  claim(): number | WaitFailure {
+    const libc = getLibc();
+    if (this.#signo === undefined) {
+      const old = new Uint8Array(SIGACTION_SIZE);
+      let free: number | undefined;
+      let ours: number | undefined;
+      for (let sig = libc.sigrtmax; sig >= libc.sigrtmin && ours === undefined; sig--) {
+        if (libc.sigaction(sig, null, old) !== 0) return { syscall: 'sigaction', errno: libc.errno() };
+        const handler = new DataView(old.buffer).getBigUint64(0, true);
+        if (handler === libc.noopHandler) ours = sig;
+        else if (handler === 0n && free === undefined) free = sig;
+      }
+      if (ours === undefined) {
+        if (free === undefined) throw new UnsupportedPlatformError('no free real-time signal to interrupt lock waits');
+        const act = new Uint8Array(SIGACTION_SIZE);
+        const view = new DataView(act.buffer);
+        view.setBigUint64(0, libc.noopHandler, true);
+        view.setInt32(136, 0, true); // sa_flags: no SA_RESTART, so F_SETLKW returns EINTR
+        if (libc.sigaction(free, act, null) !== 0) return { syscall: 'sigaction', errno: libc.errno() };
+        ours = free;
+      }
+      const set = new Uint8Array(SIGSET_SIZE);
+      set[(ours - 1) >> 3] = 1 << ((ours - 1) & 7);
+      if (libc.pthreadSigmask(SIG_UNBLOCK, set, null) !== 0) return { syscall: 'pthread_sigmask', errno: libc.errno() };
+      this.#signo = ours;
+    }
+    return this.#signo;
+  }
+
+  /** {@link claim}, throwing the public error when a call fails. */
+  #claimed(): number {
+    const claimed = this.claim();
+    if (typeof claimed === 'number') return claimed;
+    throw errnoError(claimed.syscall, claimed.errno);
+  }
+
+  /** Sends the interrupt signal to thread `tid` of this process (harmless if it is not waiting). */
+  interruptThread(tid: number): void {
+    const libc = getLibc();
+    libc.tgkill(process.pid, tid, this.#claimed());
+  }
+
+  /**
+   * Blocks this thread in `F_SETLKW` until the lock is granted, `deadline` (a
+   * `performance.now()` value of this thread) passes, or `stopped()` turns true after an
+   * interrupt; returns a failed call as data. Nothing is held unless the result is `'granted'`.
+   * The thread's interrupt timer lives only during this call.
+   */
+  waitFor(
+    fd: number,
+    backend: Backend,
+    type: LockType,
+    start: number,
+    count: number,
+    deadline: number | undefined,
+    stopped: () => boolean,
+  ): WaitOutcome | WaitFailure {
+    const signal = this.claim();
+    if (typeof signal !== 'number') return signal;
+    const timer = createTimer(signal);
+    if (typeof timer !== 'bigint') return timer;
+    try {
+      for (;;) {
+        if (stopped()) return 'stopped';
+        let first = TICK_MS;
+        if (deadline !== undefined) {
+          const left = deadline - performance.now();
+          if (left <= 0) return 'timeout';
+          first = Math.min(left, TICK_MS);
+        }
+        const failed = armTimer(timer, first, TICK_MS);
+        if (failed !== undefined) return failed;
+        const errno = waitLock(fd, backend, type, start, count);
+        if (errno === 0) return 'granted';
+        if (errno !== ERRNO.EINTR) return { syscall: 'fcntl(F_SETLKW)', errno };
+      }
+    } finally {
+      getLibc().timerDelete(timer); // also disarms it
+    }
+  }
+
+  /** {@link waitFor}, throwing the public error (e.g. `DeadlockError`) when a call fails. */
+  waitUntil(...args: Parameters<InterruptSignal['waitFor']>): WaitOutcome {
+    const outcome = this.waitFor(...args);
+    if (typeof outcome === 'string') return outcome;
+    throw errnoError(outcome.syscall, outcome.errno);
+  }
 }

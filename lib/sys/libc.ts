@@ -54,6 +54,7 @@ export interface Libc {
   readonly linkat: (oldDir: number, oldPath: Uint8Array, newDir: number, newPath: Uint8Array, flags: number) => number;
 }
 
+// A constant computed on first use, not state: once loaded, the bindings never change.
 let libc: Libc | undefined;
 
 /** The bindings, loaded on first use. Throws {@link UnsupportedPlatformError} off Linux. */

@@ -7,8 +7,8 @@
  * `worker_threads` Worker that blocks in `F_SETLKW` and reports through shared memory; the
  * kernel's own wait queue decides who gets the lock, and the release wakes the waiter at once.
  *
- * A {@link WaiterPool} owns its threads and its queue; each JS thread has a default pool
- * ({@link defaultWaiterPool}). Waiters start on demand, are reused, stay `ref()`ed only while
+ * A {@link WaiterPool} owns its threads and its queue; each JS thread has a default pool, in
+ * its `ThreadState` (`process-hooks/thread-state.ts`). Waiters start on demand, are reused, stay `ref()`ed only while
  * they wait (a pending untimed acquire keeps the process alive, like pending I/O) and exit
  * after `idleMs` without work, except `warm` of them, which stay (unref'd) so that a
  * sporadic wait pays no thread start. At most `maxWaiters` wait in the kernel at once; further
@@ -20,7 +20,7 @@
 import { Worker } from 'node:worker_threads';
 import { LockSystemError } from '../errors/errors';
 import { errnoError, setLock, type Backend } from '../sys/fcntl';
-import { interruptThread } from '../sys/interrupt';
+import { InterruptSignal } from '../sys/interrupt';
 import { koffiPath } from '../sys/libc';
 import { put64, Result, SLOTS, Slot, State, SYSCALLS } from './protocol';
 import { WAITER_SOURCE } from './waiter-source';
@@ -134,19 +134,14 @@ function reportedError(ctrl: Int32Array): Error {
   return errnoError(syscall, Atomics.load(ctrl, Slot.Errno));
 }
 
-/** Sends a waiter the cancel flag and the interrupt signal. */
-function interrupt(waiter: Waiter): void {
-  Atomics.store(waiter.ctrl, Slot.Cancel, 1);
-  const tid = Atomics.load(waiter.ctrl, Slot.Tid);
-  if (tid > 0) interruptThread(tid);
-}
-
 /** Waiter threads and the queue beyond them, for one JS thread. */
 export class WaiterPool implements WaiterPoolView {
   readonly #maxWaiters: number;
   readonly #idleMs: number;
   readonly #queueRetryMs: number;
   readonly #warm: number;
+  /** The calling thread's interrupt signal, sent to busy waiters. */
+  readonly #signal: InterruptSignal;
   /** Every thread alive, until its `exit` event. */
   readonly #all = new Set<Waiter>();
   /** Threads with a job (dispatched or cancelling). */
@@ -174,14 +169,16 @@ export class WaiterPool implements WaiterPoolView {
         Atomics.wait(ctrl, Slot.Tid, 0, left);
       }
     }
-    for (const waiter of this.#busy) interrupt(waiter);
+    for (const waiter of this.#busy) this.#interrupt(waiter);
   };
 
-  constructor(options: WaiterPoolOptions = {}) {
+  /** `signal`: the calling thread's interrupt signal (its `ThreadState`'s); default, one of the pool's own. */
+  constructor(options: WaiterPoolOptions = {}, signal: InterruptSignal = new InterruptSignal()) {
     this.#maxWaiters = options.maxWaiters ?? 32;
     this.#idleMs = options.idleMs ?? 1000;
     this.#queueRetryMs = options.queueRetryMs ?? 10;
     this.#warm = options.warm ?? 1;
+    this.#signal = signal;
   }
 
   get threads(): number {
@@ -265,11 +262,18 @@ export class WaiterPool implements WaiterPoolView {
       job.state = JobState.Cancelling;
       const resignal = (): void => {
         if (job.state !== JobState.Cancelling) return;
-        interrupt(waiter);
+        this.#interrupt(waiter);
         setTimeout(resignal, CANCEL_RETRY_MS);
       };
       resignal();
     }
+  }
+
+  /** Sends a waiter the cancel flag and the interrupt signal. */
+  #interrupt(waiter: Waiter): void {
+    Atomics.store(waiter.ctrl, Slot.Cancel, 1);
+    const tid = Atomics.load(waiter.ctrl, Slot.Tid);
+    if (tid > 0) this.#signal.interruptThread(tid);
   }
 
   /** The one way a job ends: `done` settles exactly once. */
@@ -423,38 +427,3 @@ export class WaiterPool implements WaiterPoolView {
     this.#sweepTimer.unref();
   }
 }
-
-let pool: WaiterPool | undefined;
-
-/** The calling JS thread's default pool, created on first use with the default limits. */
-export function defaultWaiterPool(): WaiterPool {
-  pool ??= new WaiterPool();
-  return pool;
-}
-
-/** Waits for `request` on the calling thread's default pool (see {@link WaiterPool.wait}). */
-export function waitInThread(request: WaitRequest): WaitTicket {
-  return defaultWaiterPool().wait(request);
-}
-
-/**
- * The calling JS thread's default waiter pool, read-only: the threads that wait in the kernel
- * for this thread's blocked async acquires. Each worker thread sees its own.
- *
- * Use it to take a leak baseline without sleeping: `await waiterPool.onIdle()` once nothing
- * should wait any more, then `await waiterPool.trim()` so that `threads` is 0 and only threads
- * the code under test leaks remain.
- */
-export const waiterPool: WaiterPoolView = {
-  get threads() {
-    return defaultWaiterPool().threads;
-  },
-  get waiting() {
-    return defaultWaiterPool().waiting;
-  },
-  get queued() {
-    return defaultWaiterPool().queued;
-  },
-  onIdle: () => defaultWaiterPool().onIdle(),
-  trim: () => defaultWaiterPool().trim(),
-};

@@ -23,10 +23,10 @@ export const enum Slot {
   Write = 4,
   /** 0 = OFD, 1 = POSIX. */
   Posix = 5,
+  /** Low half of the range's start; the high half is in the next slot ({@link put64}). */
   StartLow = 6,
-  StartHigh = 7,
+  /** Low half of the range's length; the high half is in the next slot. */
   CountLow = 8,
-  CountHigh = 9,
   /** {@link Result} of the last request. */
   Result = 10,
   /** errno when Result is Failed. */
@@ -38,22 +38,22 @@ export const enum Slot {
 /** Number of slots. */
 export const SLOTS = 13;
 
-/** Life cycle of one waiter. */
+/** Life cycle of one waiter. Only `Idle` needs its value: a new control array is all zeros. */
 export const enum State {
   Idle = 0,
-  Requested = 1,
+  Requested,
   /** The waiter took the request and waits in the kernel. */
-  Serving = 2,
-  Done = 3,
+  Serving,
+  Done,
   /** The pool told it to exit, or it could not start (Result says why). */
-  Exited = 4,
+  Exited,
 }
 
-/** What the waiter reports for a request. */
+/** What the waiter reports for a request; 0 before its first report. */
 export const enum Result {
   Granted = 1,
-  Stopped = 2,
-  Failed = 3,
+  Stopped,
+  Failed,
 }
 
 /** The system calls a waiter thread makes; a failure names one by its index here. */

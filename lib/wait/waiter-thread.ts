@@ -11,10 +11,12 @@
  * @packageDocumentation
  */
 import { workerData } from 'node:worker_threads';
-import { claimInterruptSignal, currentThreadId, waitFor, type WaitFailure } from '../sys/interrupt';
+import { currentThreadId, InterruptSignal, type WaitFailure } from '../sys/interrupt';
 import { get64, Result, Slot, State, SYSCALLS } from './protocol';
 
 const ctrl = new Int32Array((workerData as { control: SharedArrayBuffer }).control);
+/** This thread's interrupt signal: the one its pool sends it and its own timer fires. */
+const signal = new InterruptSignal();
 
 const cancelled = (): boolean => Atomics.load(ctrl, Slot.Cancel) !== 0;
 
@@ -28,7 +30,7 @@ function report(result: Result, failure: WaitFailure | undefined, state: State):
 }
 
 function serve(): void {
-  const outcome = waitFor(
+  const outcome = signal.waitFor(
     Atomics.load(ctrl, Slot.Fd),
     Atomics.load(ctrl, Slot.Posix) === 1 ? 'posix' : 'ofd',
     Atomics.load(ctrl, Slot.Write) === 1 ? 'write' : 'read',
@@ -41,7 +43,7 @@ function serve(): void {
   else report(outcome === 'granted' ? Result.Granted : Result.Stopped, undefined, State.Done);
 }
 
-const claimed = claimInterruptSignal();
+const claimed = signal.claim();
 // Started (koffi loaded): from now on the thread can be interrupted and terminated safely.
 Atomics.store(ctrl, Slot.Tid, typeof claimed === 'number' ? currentThreadId() : -1);
 Atomics.notify(ctrl, Slot.Tid);
