@@ -136,6 +136,39 @@ describe('IntervalSet matches a per-index model', () => {
     );
   });
 
+  test('single indices rewritten inside a dense run of adjacent segments (removals that reshape the tree, a neighbour at both ends)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 1500, max: 4000 }), (seed, n) => {
+        const random = new Random(seed);
+        const set = new IntervalSet();
+        const m = new Model(span(0, n));
+        // Adjacent single-index segments of alternating mode: none merges, each has neighbours.
+        for (let i = 0; i < n; i++) {
+          set.set(i, i + 1, i % 2 === 0);
+          m.set(i, i + 1, i % 2 === 0);
+        }
+        // Compared in windows around each operation and in full at intervals (a full compare per operation is O(n)).
+        for (let j = 0; j < 2 * n; j++) {
+          const k = Math.floor(random.next() * n);
+          const pick = random.next();
+          const end = pick < 0.9 ? k + 1 : Math.min(n, k + 3);
+          if (pick >= 0.45 && pick < 0.9) {
+            set.clear(k, end);
+            m.clear(k, end);
+          } else {
+            set.set(k, end, pick < 0.2 || pick > 0.95);
+            m.set(k, end, pick < 0.2 || pick > 0.95);
+          }
+          step(set, m, { kind: 'peek', start: Math.max(0, k - 2), end: end + 2 });
+          if (j % 500 === 0) step(set, m, { kind: 'peek', start: 0, end: n });
+        }
+        step(set, m, { kind: 'peek', start: 0, end: n });
+        expect(set.size).toBe(m.runs().length);
+      }),
+      { numRuns: 10 },
+    );
+  });
+
   test('isolated segments added and removed in random order (splits and joins anywhere in the tree)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 500, max: 4000 }), (seed, n) => {
