@@ -1,0 +1,152 @@
+/**
+ * Fair hand-over order properties of issue 10, across real OS processes and worker threads:
+ * ORDER only, never timing. Every owner appends its name to a log file while it holds its
+ * grant, so the log is the grant order; "queued" means the kernel lists the request as
+ * blocked (`/proc/locks`), whatever the queue protocol parks it on.
+ *
+ * These hold for any fair protocol. Under the negative control (`LOCKSFILE_TEST_BARGE=1`,
+ * owners with `fair: false`) every test here except the exact counters is expected to fail:
+ * that is what shows they can.
+ */
+import { type Ask, FairRoom, type Hosts, type Mode, type Owner } from '../helpers/fair-owners';
+import { useScratchDir } from '../helpers/scratch';
+
+jest.setTimeout(60_000);
+
+const scratch = useScratchDir();
+let room: FairRoom;
+
+beforeEach(() => {
+  room = new FairRoom(scratch());
+});
+
+afterEach(() => room.close());
+
+/** Asks with each owner in turn, each once the previous is seen waiting in the kernel (or, barging, granted). */
+async function queueInOrder(owners: readonly Owner[], asks: readonly Ask[], alreadyWaiting = 0): Promise<void> {
+  for (const [i, o] of owners.entries()) {
+    const ask = asks[i];
+    o.acquire(ask);
+    await room.untilWaiting(alreadyWaiting + i + 1, () => o.has('granted'));
+  }
+}
+
+const WAITERS = 4;
+
+describe.each<[Hosts, Mode, Mode]>([
+  ['processes', 'sync', 'sync'],
+  ['processes', 'async', 'async'],
+  ['processes', 'sync', 'async'],
+  ['processes', 'async', 'sync'],
+  ['threads', 'sync', 'async'],
+  ['threads', 'async', 'sync'],
+])('%s, holder %s, waiters %s', (hosts, holderMode, waiterMode) => {
+  test(`one holder and ${WAITERS} queued waiters: the holder's immediate re-acquire is granted after every waiter`, async () => {
+    const [holder, ...waiters] = await room.owners(WAITERS + 1, hosts);
+    holder.acquire({ name: 'H', mode: holderMode });
+    await holder.until('granted');
+    const names = waiters.map((_, i) => `W${i + 1}`);
+    await queueInOrder(
+      waiters,
+      names.map((name) => ({ name, mode: waiterMode, hold: 2 })),
+    );
+    holder.cycle({ name: 'H', mode: holderMode });
+    await holder.until('granted');
+    holder.release();
+    for (const w of waiters) await w.until('released');
+    const log = room.grants();
+    expect(log).toHaveLength(WAITERS + 2);
+    expect(log[0]).toBe('H');
+    expect(new Set(log.slice(1, WAITERS + 1))).toEqual(new Set(names));
+    expect(log[WAITERS + 1]).toBe('H');
+  });
+});
+
+describe.each<[Hosts, Mode, Mode]>([
+  ['processes', 'async', 'sync'],
+  ['processes', 'sync', 'async'],
+  ['threads', 'async', 'async'],
+])('%s, wide writer %s, readers %s', (hosts, writerMode, readerMode) => {
+  test('readers hold single indices of [0, 64); a queued writer of [0, 64) goes before every reader that asked after it', async () => {
+    const held = [3, 10, 63];
+    // A free index, an index other readers hold, the whole range, two parts of it.
+    const parts: Array<[number, number]> = [
+      [5, 1],
+      [10, 1],
+      [0, 64],
+      [32, 8],
+      [60, 4],
+    ];
+    const [writer, ...readers] = await room.owners(1 + held.length + parts.length, hosts);
+    const first = readers.slice(0, held.length);
+    const late = readers.slice(held.length);
+    for (const [i, r] of first.entries()) {
+      r.acquire({ name: `R${held[i]}`, mode: readerMode, start: held[i], count: 1, write: false });
+      await r.until('granted');
+    }
+    writer.acquire({ name: 'W', mode: writerMode, start: 0, count: 64, write: true, hold: 5 });
+    await room.untilWaiting(1);
+    await queueInOrder(
+      late,
+      parts.map(([start, count]) => ({ name: `L${start}+${count}`, mode: readerMode, start, count, write: false, hold: 1 })),
+      1,
+    );
+    for (const r of first) r.release();
+    await writer.until('released');
+    for (const r of late) await r.until('released');
+    const log = room.grants();
+    expect(log.slice(0, 3)).toEqual(['R3', 'R10', 'R63']);
+    expect(log[3]).toBe('W');
+    expect(log).toHaveLength(4 + parts.length);
+  });
+});
+
+describe.each<[Hosts, Mode]>([
+  ['processes', 'sync'],
+  ['processes', 'async'],
+  ['threads', 'async'],
+])('%s, %s', (hosts, mode) => {
+  test('a reader arriving after a queued writer queues behind it although the current holders only read (PENDING)', async () => {
+    const [reader, writer, newcomer] = await room.owners(3, hosts);
+    reader.acquire({ name: 'R', mode, write: false });
+    await reader.until('granted');
+    writer.acquire({ name: 'W', mode, write: true, hold: 2 });
+    await room.untilWaiting(1);
+    newcomer.acquire({ name: 'N', mode, write: false, hold: 1 });
+    await room.untilWaiting(2, () => newcomer.has('granted'));
+    // Nor is a non-blocking read of this process let in.
+    expect(room.open().acquireSync(0, { write: false, blocking: false })).toBe(false);
+    reader.release();
+    await newcomer.until('released');
+    expect(room.grants()).toEqual(['R', 'W', 'N']);
+  });
+});
+
+describe.each<[string, Hosts, Ask]>([
+  ['sync timeout', 'processes', { name: 'T', mode: 'sync', timeout: 2000 }],
+  ['async timeout', 'processes', { name: 'T', mode: 'async', timeout: 2000 }],
+  ['AbortSignal', 'processes', { name: 'T', mode: 'async', abortAfter: 2000 }],
+  ['sync timeout in a thread', 'threads', { name: 'T', mode: 'sync', timeout: 2000 }],
+])('a queued waiter that gives up (%s)', (_, hosts, giveUp) => {
+  test('leaves the queue: the waiter behind it still goes before the holder coming back, and nothing of it stays', async () => {
+    const [holder, quitter, next] = await room.owners(3, hosts);
+    holder.acquire({ name: 'H', mode: 'async' });
+    await holder.until('granted');
+    quitter.acquire(giveUp);
+    await room.untilWaiting(1);
+    next.acquire({ name: 'N', mode: giveUp.mode, hold: 2 });
+    const gaveUp = giveUp.abortAfter === undefined ? 'timeout' : 'aborted';
+    // On a loaded machine the quitter may give up before the next one is seen waiting.
+    await room.untilWaiting(2, () => quitter.has(gaveUp));
+    await quitter.until(gaveUp);
+    await room.untilWaiting(1);
+    holder.cycle({ name: 'H', mode: 'async' });
+    await holder.until('granted');
+    holder.release();
+    await holder.until('released');
+    await next.until('released');
+    expect(room.grants()).toEqual(['H', 'N', 'H']);
+    // Nothing the quitter left makes a free range look taken or queued.
+    expect(room.open().acquireSync(0, { write: true, blocking: false })).toBe(true);
+  });
+});
