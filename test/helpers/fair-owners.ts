@@ -127,6 +127,49 @@ export class FairRoom {
       .filter((l) => l !== '');
   }
 
+  /** Asks with each owner in turn, each once the previous is seen waiting in the kernel (or, barging, granted). */
+  async queueInOrder(owners: readonly Owner[], asks: readonly Ask[], alreadyWaiting = 0): Promise<void> {
+    for (const [i, o] of owners.entries()) {
+      o.acquire(asks[i]);
+      await this.untilWaiting(alreadyWaiting + i + 1, () => o.has('granted'));
+    }
+  }
+
+  /**
+   * The hand-over scenario of issue 10, `rounds` times: holder H takes the write lock on index
+   * 0, `waiters` owners W1.. queue for it one after the other (each holds 2 ms once granted),
+   * H releases and asks again at once. `reuse`: the same owners in every round (from round 2
+   * on, each waiter asks for a range it released before); else new owners every round.
+   * Returns each round's grants: the first, the set of those between, the last.
+   */
+  async handOver(o: { hosts: Hosts; holder: Mode; waiter: Mode; waiters: number; rounds: number; reuse: boolean }): Promise<HandOver[]> {
+    const names = Array.from({ length: o.waiters }, (_, i) => `W${i + 1}`);
+    const rounds: HandOver[] = [];
+    let owners = await this.owners(o.waiters + 1, o.hosts);
+    for (let round = 1; round <= o.rounds; round++) {
+      if (!o.reuse && round > 1) {
+        for (const c of new Set(owners.map((w) => w.child))) c.endInput();
+        owners = await this.owners(o.waiters + 1, o.hosts);
+      }
+      const [holder, ...waiters] = owners as [Owner, ...Owner[]];
+      const from = this.grants().length;
+      holder.acquire({ name: 'H', mode: o.holder });
+      await holder.until('granted');
+      await this.queueInOrder(
+        waiters,
+        names.map((name) => ({ name, mode: o.waiter, hold: 2 })),
+      );
+      holder.cycle({ name: 'H', mode: o.holder });
+      await holder.until('granted');
+      holder.release();
+      await holder.until('released');
+      for (const w of waiters) await w.until('released');
+      const log = this.grants().slice(from);
+      rounds.push({ round, first: log[0], between: new Set(log.slice(1, -1)), last: log.at(-1) });
+    }
+    return rounds;
+  }
+
   /**
    * Waits until at least `n` requests are blocked in the kernel on the lock file (every
    * owner that asked is waiting, wherever the protocol parks it), or until `granted` says the
@@ -135,4 +178,18 @@ export class FairRoom {
   async untilWaiting(n: number, granted: () => boolean = () => false): Promise<void> {
     await untilKernel(this.lockPath, (locks) => granted() || locks.filter((l) => l.blocked).length >= n, `${n} blocked requests`, BOUND_MS);
   }
+}
+
+/** One round of {@link FairRoom.handOver}. */
+export interface HandOver {
+  readonly round: number;
+  readonly first: string | undefined;
+  readonly between: ReadonlySet<string>;
+  readonly last: string | undefined;
+}
+
+/** What every round of {@link FairRoom.handOver} must show: H, then every waiter, then H again. */
+export function handedOver(rounds: number, waiters: number): HandOver[] {
+  const between = new Set(Array.from({ length: waiters }, (_, i) => `W${i + 1}`));
+  return Array.from({ length: rounds }, (_, i) => ({ round: i + 1, first: 'H', between, last: 'H' }));
 }

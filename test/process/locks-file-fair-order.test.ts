@@ -8,7 +8,7 @@
  * owners with `fair: false`) every test here except the exact counters is expected to fail:
  * that is what shows they can.
  */
-import { type Ask, FairRoom, type Hosts, type Mode, type Owner } from '../helpers/fair-owners';
+import { type Ask, FairRoom, handedOver, type Hosts, type Mode } from '../helpers/fair-owners';
 import { useScratchDir } from '../helpers/scratch';
 
 jest.setTimeout(60_000);
@@ -22,16 +22,14 @@ beforeEach(() => {
 
 afterEach(() => room.close());
 
-/** Asks with each owner in turn, each once the previous is seen waiting in the kernel (or, barging, granted). */
-async function queueInOrder(owners: readonly Owner[], asks: readonly Ask[], alreadyWaiting = 0): Promise<void> {
-  for (const [i, o] of owners.entries()) {
-    const ask = asks[i];
-    o.acquire(ask);
-    await room.untilWaiting(alreadyWaiting + i + 1, () => o.has('granted'));
-  }
-}
-
 const WAITERS = 4;
+/**
+ * Rounds of the scenarios where barging only sometimes wins the race (the kernel wakes its
+ * blocked waiters and the releaser may or may not come back first): repeated, so that the
+ * negative control fails nearly every time. The hand-over takes new owners every round: with
+ * the same owners it fails against the 0.2.0 protocol, see locks-file-fair-known.test.ts.
+ */
+const ROUNDS = 5;
 
 describe.each<[Hosts, Mode, Mode]>([
   ['processes', 'sync', 'sync'],
@@ -41,24 +39,9 @@ describe.each<[Hosts, Mode, Mode]>([
   ['threads', 'sync', 'async'],
   ['threads', 'async', 'sync'],
 ])('%s, holder %s, waiters %s', (hosts, holderMode, waiterMode) => {
-  test(`one holder and ${WAITERS} queued waiters: the holder's immediate re-acquire is granted after every waiter`, async () => {
-    const [holder, ...waiters] = await room.owners(WAITERS + 1, hosts);
-    holder.acquire({ name: 'H', mode: holderMode });
-    await holder.until('granted');
-    const names = waiters.map((_, i) => `W${i + 1}`);
-    await queueInOrder(
-      waiters,
-      names.map((name) => ({ name, mode: waiterMode, hold: 2 })),
-    );
-    holder.cycle({ name: 'H', mode: holderMode });
-    await holder.until('granted');
-    holder.release();
-    for (const w of waiters) await w.until('released');
-    const log = room.grants();
-    expect(log).toHaveLength(WAITERS + 2);
-    expect(log[0]).toBe('H');
-    expect(new Set(log.slice(1, WAITERS + 1))).toEqual(new Set(names));
-    expect(log[WAITERS + 1]).toBe('H');
+  test(`one holder and ${WAITERS} queued waiters: the holder's immediate re-acquire is granted after every waiter (${ROUNDS} rounds)`, async () => {
+    const rounds = await room.handOver({ hosts, holder: holderMode, waiter: waiterMode, waiters: WAITERS, rounds: ROUNDS, reuse: false });
+    expect(rounds).toEqual(handedOver(ROUNDS, WAITERS));
   });
 });
 
@@ -86,7 +69,7 @@ describe.each<[Hosts, Mode, Mode]>([
     }
     writer.acquire({ name: 'W', mode: writerMode, start: 0, count: 64, write: true, hold: 5 });
     await room.untilWaiting(1);
-    await queueInOrder(
+    await room.queueInOrder(
       late,
       parts.map(([start, count]) => ({ name: `L${start}+${count}`, mode: readerMode, start, count, write: false, hold: 1 })),
       1,
@@ -123,30 +106,35 @@ describe.each<[Hosts, Mode]>([
 });
 
 describe.each<[string, Hosts, Ask]>([
-  ['sync timeout', 'processes', { name: 'T', mode: 'sync', timeout: 2000 }],
-  ['async timeout', 'processes', { name: 'T', mode: 'async', timeout: 2000 }],
-  ['AbortSignal', 'processes', { name: 'T', mode: 'async', abortAfter: 2000 }],
-  ['sync timeout in a thread', 'threads', { name: 'T', mode: 'sync', timeout: 2000 }],
+  ['sync timeout', 'processes', { name: 'T', mode: 'sync', timeout: 500 }],
+  ['async timeout', 'processes', { name: 'T', mode: 'async', timeout: 500 }],
+  ['AbortSignal', 'processes', { name: 'T', mode: 'async', abortAfter: 500 }],
+  ['sync timeout in a thread', 'threads', { name: 'T', mode: 'sync', timeout: 500 }],
 ])('a queued waiter that gives up (%s)', (_, hosts, giveUp) => {
-  test('leaves the queue: the waiter behind it still goes before the holder coming back, and nothing of it stays', async () => {
+  test(`leaves the queue: the waiter behind it still goes before the holder coming back, and nothing of it stays (${ROUNDS} rounds)`, async () => {
     const [holder, quitter, next] = await room.owners(3, hosts);
-    holder.acquire({ name: 'H', mode: 'async' });
-    await holder.until('granted');
-    quitter.acquire(giveUp);
-    await room.untilWaiting(1);
-    next.acquire({ name: 'N', mode: giveUp.mode, hold: 2 });
     const gaveUp = giveUp.abortAfter === undefined ? 'timeout' : 'aborted';
-    // On a loaded machine the quitter may give up before the next one is seen waiting.
-    await room.untilWaiting(2, () => quitter.has(gaveUp));
-    await quitter.until(gaveUp);
-    await room.untilWaiting(1);
-    holder.cycle({ name: 'H', mode: 'async' });
-    await holder.until('granted');
-    holder.release();
-    await holder.until('released');
-    await next.until('released');
-    expect(room.grants()).toEqual(['H', 'N', 'H']);
-    // Nothing the quitter left makes a free range look taken or queued.
-    expect(room.open().acquireSync(0, { write: true, blocking: false })).toBe(true);
+    for (let round = 1; round <= ROUNDS; round++) {
+      const from = room.grants().length;
+      holder.acquire({ name: 'H', mode: 'async' });
+      await holder.until('granted');
+      quitter.acquire(giveUp);
+      await room.untilWaiting(1);
+      next.acquire({ name: 'N', mode: giveUp.mode, hold: 2 });
+      // On a loaded machine the quitter may give up before the next one is seen waiting.
+      await room.untilWaiting(2, () => quitter.has(gaveUp));
+      await quitter.until(gaveUp);
+      await room.untilWaiting(1);
+      holder.cycle({ name: 'H', mode: 'async' });
+      await holder.until('granted');
+      holder.release();
+      await holder.until('released');
+      await next.until('released');
+      expect({ round, log: room.grants().slice(from) }).toEqual({ round, log: ['H', 'N', 'H'] });
+      // Nothing the quitter left makes a free range look taken or queued.
+      const probe = room.open();
+      expect(probe.acquireSync(0, { write: true, blocking: false })).toBe(true);
+      probe.release();
+    }
   });
 });
