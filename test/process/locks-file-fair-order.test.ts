@@ -5,8 +5,9 @@
  * blocked (`/proc/locks`), whatever the queue protocol parks it on.
  *
  * These hold for any fair protocol. Under the negative control (`LOCKSFILE_TEST_BARGE=1`,
- * owners with `fair: false`) every test here except the exact counters is expected to fail:
- * that is what shows they can.
+ * owners with `fair: false`) every test here is expected to fail, and did (16 of 16): that is
+ * what shows they can. The exact counters through the fair queue are in
+ * locks-file-counter.test.ts, kills in every queue phase in test/reliability/fair-kill.test.ts.
  */
 import { type Ask, FairRoom, handedOver, type Hosts, type Mode } from '../helpers/fair-owners';
 import { useScratchDir } from '../helpers/scratch';
