@@ -18,6 +18,13 @@ const TIMING = [
   '<rootDir>/test/process/locks-file-settle.test.ts',
 ];
 
+/**
+ * Properties the current protocol is known to miss, kept as failing tests for the lead and run
+ * only when asked (`npm run test:known-failing`), never by `npm test`: the fair queue's
+ * hand-over to waiters that released the range before, and strict FIFO (see the file).
+ */
+const KNOWN_FAILING = ['<rootDir>/test/process/locks-file-fair-known.test.ts'];
+
 const common = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
@@ -40,7 +47,11 @@ module.exports = {
       ...common,
       displayName: 'main',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testPathIgnorePatterns: [...common.testPathIgnorePatterns, ...TIMING.map((glob) => glob.replace('<rootDir>', '').replace('**/*.test.ts', ''))],
+      testPathIgnorePatterns: [
+        ...common.testPathIgnorePatterns,
+        ...[...TIMING, ...KNOWN_FAILING].map((glob) => glob.replace('<rootDir>', '').replace('**/*.test.ts', '')),
+      ],
     },
+    { ...common, displayName: 'known-failing', testMatch: KNOWN_FAILING },
   ],
 };

@@ -59,6 +59,7 @@ export const PHASE_NAMES: Record<Phase, string> = {
 export const COUNTER_NAMES = [
   'ops', // completed LocksFile operations (acquires, conversions, releases, timeouts, aborts)
   'grants', // LocksFile acquires that were granted
+  'fairGrants', // of which through a fair instance (first acquires of a round)
   'shmOps', // completed ShmLock acquire attempts
   'shmGrants', // ShmLock acquires that were granted
   'violations', // conflicting marks seen while holding, or held() disagreeing with the model

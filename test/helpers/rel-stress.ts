@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LocksFile } from 'locksfile';
+import { checkCounter } from './rel-counter';
 import { COUNTER_NAMES, type Counters, clearRows, createLedger, Phase, PHASE_NAMES, readRows, SLOTS, zeroCounters } from './rel-ledger';
 import { fixture } from './paths';
 import { Random } from './random';
@@ -37,6 +38,10 @@ export interface StressOptions {
   readonly pauseMs?: number;
   /** Share of ShmLock rounds (0: ShmLock not used). */
   readonly shmShare: number;
+  /** Share of exact-counter rounds (default 0.1). */
+  readonly counterShare?: number;
+  /** Share of participant threads with a fair instance, the others `fair: false` (default: all with the library's default). */
+  readonly fairShare?: number;
   readonly seed: number;
   /** Progress lines (default: none). */
   readonly log?: (line: string) => void;
@@ -64,6 +69,8 @@ export interface StressSummary {
   readonly startupMs: number;
   /** Locks or named lock still held once every participant has gone. */
   readonly leftovers: string[];
+  /** Increments of the exact counter, and its records that are not their position (must be 0). */
+  readonly counter: { readonly increments: number; readonly wrong: number };
   /** First reported violations, stalls, errors, crashes (for diagnosis). */
   readonly details: string[];
 }
@@ -93,6 +100,7 @@ export async function runStress(options: StressOptions): Promise<StressSummary> 
   const ledgerPath = path.join(dir, 'stress.ledger');
   const shmDir = path.join(dir, 'shm');
   const stopPath = path.join(dir, 'stop');
+  const counterPath = path.join(dir, 'stress.counter');
   fs.mkdirSync(shmDir, { recursive: true });
   createLedger(ledgerPath);
   const rnd = new Random(options.seed);
@@ -127,6 +135,9 @@ export async function runStress(options: StressOptions): Promise<StressSummary> 
       shm: options.shmShare > 0 ? { name: 'stress', dir: shmDir } : null,
       shmShare: options.shmShare,
       pauseMs: options.pauseMs ?? 0,
+      counterPath,
+      counterShare: options.counterShare ?? 0.1,
+      fairShare: options.fairShare,
     };
     const proc = spawn(process.execPath, [fixture('rel-worker'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let resolveExit!: () => void;
@@ -311,6 +322,8 @@ export async function runStress(options: StressOptions): Promise<StressSummary> 
   clearInterval(shmWatch);
 
   const leftovers = leftoverLocks(lockPath, shmPath);
+  const counter = checkCounter(counterPath);
+  for (const d of counter.details) note(d);
   return {
     seed: options.seed,
     durationMs: Date.now() - t0,
@@ -323,6 +336,7 @@ export async function runStress(options: StressOptions): Promise<StressSummary> 
     deadNamedLocks,
     startupMs: [...startups].sort((a, b) => a - b)[Math.floor(startups.length / 2)] ?? 0,
     leftovers,
+    counter: { increments: counter.increments, wrong: counter.wrong },
     details,
   };
 }
@@ -346,9 +360,9 @@ export function formatSummary(s: StressSummary): string[] {
   const c = s.counters;
   return [
     `seed ${s.seed}, ${(s.durationMs / 1000).toFixed(1)} s`,
-    `operations ${c.ops + c.shmOps} (LocksFile ${c.ops}, granted ${c.grants}; ShmLock attempts ${c.shmOps}, granted ${c.shmGrants}; sync refused while an async acquire settled ${c.busyInFlight})`,
+    `operations ${c.ops + c.shmOps} (LocksFile ${c.ops}, granted ${c.grants}, of which fair ${c.fairGrants}; ShmLock attempts ${c.shmOps}, granted ${c.shmGrants}; sync refused while an async acquire settled ${c.busyInFlight})`,
     `kills ${s.kills} (replacements ${s.replacements}, median start-up ${s.startupMs} ms; by phase ${JSON.stringify(s.killsByPhase)})`,
-    `violations ${c.violations}`,
+    `violations ${c.violations}; exact counter ${s.counter.increments} increments, ${s.counter.wrong} wrong records`,
     `stalls ${c.stalls}, stuck participants ${s.stuck}, dead named locks ${s.deadNamedLocks}`,
     `unexpected errors ${c.errors}, crashes ${s.crashes}, leftovers ${s.leftovers.length}`,
   ];

@@ -5,6 +5,8 @@
  *    LocksFile (sync/async) and ShmLock operations, every holder checking the shared ledger;
  * 2. chaos (about 60%): the same workload while random participants are SIGKILLed at random
  *    moments and replaced;
+ * in both, half of the participant threads use fair instances (`fair: true`, the others
+ * `fair: false`) and some rounds increment the exact counter (test/helpers/rel-counter.ts);
  * 3. fuzzed API input (the rest): every public entry point with random arguments.
  *
  * Prints progress and a final summary (operations, kills, violations, stalls, bad inputs
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
       killEveryMs: null,
       stallMs: 10_000,
       shmShare: 0.15,
+      fairShare: 0.5,
       seed: rnd.int(2 ** 31),
       log,
     });
@@ -67,6 +70,7 @@ async function main(): Promise<void> {
       killEveryMs: 15,
       stallMs: 10_000,
       shmShare: 0.15,
+      fairShare: 0.5,
       pauseMs: 2,
       seed: rnd.int(2 ** 31),
       log,
@@ -112,18 +116,30 @@ async function main(): Promise<void> {
     errors: sum((s) => s.counters.errors),
     crashes: sum((s) => s.crashes),
     leftovers: sum((s) => s.leftovers.length),
+    counterWrong: sum((s) => s.counter.wrong),
     badInputsTried: tried,
     badInputsRefused: rejected,
     fuzzFailures: failures.size,
   };
   const bad =
-    figures.violations + figures.stalls + figures.stuck + figures.deadNamedLocks + figures.errors + figures.crashes + figures.leftovers + figures.fuzzFailures;
+    figures.violations +
+    figures.stalls +
+    figures.stuck +
+    figures.deadNamedLocks +
+    figures.errors +
+    figures.crashes +
+    figures.leftovers +
+    figures.fuzzFailures +
+    figures.counterWrong;
   process.stdout.write('\n==== soak summary ====\n');
   process.stdout.write(`duration:           ${((Date.now() - t0) / 60_000).toFixed(1)} min (seed ${seed})\n`);
   process.stdout.write(`operations:         ${figures.operations} (LocksFile ${sum((s) => s.counters.ops)}, ShmLock ${sum((s) => s.counters.shmOps)})\n`);
   process.stdout.write(`kills:              ${figures.kills} (replacements ${sum((s) => s.replacements)})\n`);
   for (const r of runs) process.stdout.write(`  ${r.name} kills by phase: ${JSON.stringify(r.s.killsByPhase)}\n`);
   process.stdout.write(`violations:         ${figures.violations}\n`);
+  process.stdout.write(
+    `exact counter:      ${sum((s) => s.counter.increments)} increments, ${figures.counterWrong} wrong records; fair grants ${sum((s) => s.counters.fairGrants)} of ${sum((s) => s.counters.grants)}\n`,
+  );
   process.stdout.write(`stalls:             ${figures.stalls} (stuck participants ${figures.stuck}, dead named locks ${figures.deadNamedLocks})\n`);
   process.stdout.write(
     `bad inputs tried:   ${figures.badInputsTried} (refused with a typed error ${figures.badInputsRefused}; entry points failing ${figures.fuzzFailures})\n`,

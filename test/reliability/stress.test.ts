@@ -1,8 +1,9 @@
 /**
  * Invariant stress and kill -9 chaos, bounded for CI (`npm run soak` runs the same workload
  * for as long as asked). Participants are processes with worker threads doing random
- * LocksFile (sync and async) and ShmLock operations; every holder checks, while holding,
- * through a shared ledger, that no other live participant holds anything conflicting.
+ * LocksFile (sync and async, half of the threads fair) and ShmLock operations; every holder
+ * checks, while holding, through a shared ledger, that no other live participant holds
+ * anything conflicting, and the exact counter (test/helpers/rel-counter.ts) must come out exact.
  */
 import * as fs from 'node:fs';
 import { formatSummary, runStress, type StressSummary } from '../helpers/rel-stress';
@@ -29,11 +30,12 @@ function problems(s: StressSummary): Record<string, unknown> {
     crashes: s.crashes,
     deadNamedLocks: s.deadNamedLocks,
     leftovers: s.leftovers,
+    counterWrong: s.counter.wrong,
     details: s.details.slice(0, 10),
   };
 }
 
-const CLEAN = { violations: 0, stalls: 0, stuck: 0, errors: 0, crashes: 0, deadNamedLocks: 0, leftovers: [], details: [] };
+const CLEAN = { violations: 0, stalls: 0, stuck: 0, errors: 0, crashes: 0, deadNamedLocks: 0, leftovers: [], counterWrong: 0, details: [] };
 
 test('the checker is not blind: locks that exclude nothing are reported as violations', async () => {
   const s = await runStress({
@@ -44,20 +46,34 @@ test('the checker is not blind: locks that exclude nothing are reported as viola
     killEveryMs: null,
     stallMs: 5000,
     shmShare: 0,
+    counterShare: 0.5,
     seed: freshSeed(),
     sabotage: true,
   });
   expect(s.counters.ops).toBeGreaterThan(20);
   expect(s.counters.violations).toBeGreaterThan(0);
+  expect(s.counter.wrong).toBeGreaterThan(0);
 }, 60_000);
 
 test('invariant stress: processes and worker threads, LocksFile sync/async and ShmLock, no violation or stall', async () => {
   const seed = freshSeed();
-  const s = await runStress({ dir, processes: 3, threads: [2, 1, 0], durationMs: 6000, killEveryMs: null, stallMs: 5000, shmShare: 0.15, seed });
+  const s = await runStress({
+    dir,
+    processes: 3,
+    threads: [2, 1, 0],
+    durationMs: 6000,
+    killEveryMs: null,
+    stallMs: 5000,
+    shmShare: 0.15,
+    fairShare: 0.5,
+    seed,
+  });
   process.stdout.write(`stress: ${formatSummary(s).join('; ')}\n`);
   expect(problems(s)).toEqual(CLEAN);
   expect(s.counters.grants).toBeGreaterThan(500);
   expect(s.counters.shmGrants).toBeGreaterThan(20);
+  expect(s.counters.fairGrants).toBeGreaterThan(100);
+  expect(s.counter.increments).toBeGreaterThan(50);
 }, 120_000);
 
 test('chaos: 200 SIGKILLs of random participants at random moments; survivors progress, named locks recover, the invariant holds', async () => {
@@ -71,12 +87,14 @@ test('chaos: 200 SIGKILLs of random participants at random moments; survivors pr
     maxKills: 200,
     stallMs: 5000,
     shmShare: 0.15,
+    fairShare: 0.5,
     pauseMs: 2,
     seed,
   });
   process.stdout.write(`chaos: ${formatSummary(s).join('; ')}\n`);
   expect(s.kills).toBeGreaterThanOrEqual(200);
   expect(problems(s)).toEqual(CLEAN);
+  expect(s.counters.fairGrants).toBeGreaterThan(0);
   // Kills landed in the interesting places.
   expect(s.killsByPhase.holding ?? 0).toBeGreaterThan(0);
   expect(s.killsByPhase.waiting ?? 0).toBeGreaterThan(0);
