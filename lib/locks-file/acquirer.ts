@@ -43,25 +43,28 @@ export class Acquirer implements Runner {
     private readonly fair: FairQueue | undefined,
   ) {}
 
-  /** The last range `[start, end)` this instance released (any scope), for {@link #entry}; empty at first. */
+  /** The last range `[start, end)` this instance released (any scope) and when (`performance.now()`), for {@link #entry}. */
   #releasedStart = 0;
   #releasedEnd = 0;
+  #releasedAt = -Infinity;
 
   /** Notes a release of `[start, end)` by any scope of this instance. */
   noteRelease(start: number, end: number): void {
     this.#releasedStart = start;
     this.#releasedEnd = end;
+    this.#releasedAt = performance.now();
   }
 
   /**
    * How a request that was not granted enters the fair queue: as a late comer behind the
    * current batch when it found the range free while someone was queued, or when it found
-   * it busy with someone queued and is this instance's way back to a range it just released
-   * (the releaser coming back must not join the batch it handed the range to); else it joins.
+   * it busy with someone queued and is this instance coming straight back (within
+   * {@link BACK_MS}) to a range it released (the releaser must not join the batch it handed
+   * the range to); else it joins. A release longer ago handed nothing to the current batch.
    */
   #entry(range: Range, taken: Exclude<Taken, 'granted'>): Entry {
     if (taken === 'late') return 'close';
-    const back = this.#releasedStart < range.start + range.count && range.start < this.#releasedEnd;
+    const back = this.#releasedStart < range.start + range.count && range.start < this.#releasedEnd && performance.now() - this.#releasedAt < BACK_MS;
     return back && this.fair?.queued(range) === true ? 'close' : 'join';
   }
 
@@ -85,18 +88,22 @@ export class Acquirer implements Runner {
     }
     const deadline = opts.timeout === undefined ? undefined : performance.now() + opts.timeout;
     const fair = this.#queues(range) ? this.fair : undefined;
+    /** Until the request queued, or the queue refused it (then it waits like a `fair: false` request). */
+    let mayQueue = fair !== undefined;
     let queued = false;
     try {
       for (;;) {
-        const taken = this.#take(scope, range, opts.write, 0, fair !== undefined && !queued);
+        const taken = this.#take(scope, range, opts.write, 0, mayQueue);
         if (taken === 'granted') return 'granted';
         const answer = noWait(opts);
         if (answer !== undefined) return answer;
-        if (fair !== undefined && !queued) {
+        if (fair !== undefined && mayQueue) {
+          mayQueue = false;
           const entry = this.#entry(range, taken);
-          if (!withoutSignalHooks(() => fair.enterSync(range, entry, deadline))) return 'timeout';
-          queued = true;
-          this.debug?.(`queued ${describeRange(range, opts.write)} (${entry})`);
+          const entered = withoutSignalHooks(() => fair.enterSync(range, entry, deadline));
+          if (entered === 'timeout') return 'timeout';
+          queued = entered === 'queued';
+          this.debug?.(`${entered} ${describeRange(range, opts.write)} (${entry})`);
           continue;
         }
         // Granted here means held in the kernel; the next #take confirms it on the current file.
@@ -154,12 +161,13 @@ export class Acquirer implements Runner {
         if (first === 'granted') return settle('granted');
         const start = (write: boolean, bytes: Range): WaitTicket => (r.ticket = this.file.waitAsync(write, bytes.start, bytes.count));
         const entry = this.#entry(r, first);
-        const entered = fair.enter(r, entry, start, () => r.state === RequestState.Cancelling);
-        queued = entered === true || (await entered);
+        const entering = fair.enter(r, entry, start, () => r.state === RequestState.Cancelling);
+        const entered = typeof entering === 'string' ? entering : await entering;
         r.ticket = undefined;
+        queued = entered === 'queued';
         // Also abandoned when entering needed no kernel wait (no ticket to cancel meanwhile).
-        if (!queued || r.state === RequestState.Cancelling) return settle(r.reason ?? 'timeout');
-        this.debug?.(`queued ${describeRange(r, r.write)} (${entry})`);
+        if (entered === 'abandoned' || r.state === RequestState.Cancelling) return settle(r.reason ?? 'timeout');
+        this.debug?.(`${entered} ${describeRange(r, r.write)} (${entry})`);
       }
       for (;;) {
         if (this.#take(r.scope, r, r.write, 1) === 'granted') return settle('granted');
@@ -235,6 +243,12 @@ export class Acquirer implements Runner {
     }
   }
 }
+
+/**
+ * How soon after releasing an overlapping range a busy request counts as the releaser coming
+ * back (a loop's next acquire, or one after a short step of work), not as a newcomer.
+ */
+const BACK_MS = 1;
 
 /** What one non-blocking try found: granted, busy, or free but with another owner queued for it. */
 type Taken = 'granted' | 'busy' | 'late';

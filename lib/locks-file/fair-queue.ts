@@ -38,7 +38,10 @@
  *
  * Crash safety: every byte of the protocol is a kernel lock of the owner's open file
  * description, freed when its process dies; a dead waiter, closer or holder leaves nothing
- * behind. A request that times out or aborts drops its door and mark locks.
+ * behind. A request that times out or aborts drops its batch lock, then its door, then its
+ * mark (a batch write lock is never seen without its door). A request whose mark or batch
+ * lock is refused (an owner outside the protocol locked the queue planes, e.g. a POSIX lock
+ * to the end of the file) is not queued and waits like a `fair: false` request.
  *
  * Limits (see the README): owners that do not use this protocol (POSIX lock users such as
  * pylocksfile, instances with `fair: false`, read-only instances) still exclude correctly
@@ -80,8 +83,11 @@ function batch(range: Range): Range {
 /** How a request joins the queue: `'join'` (its range was busy) or `'close'` (it would have jumped the queue). */
 export type Entry = 'join' | 'close';
 
+/** How an entry into the queue ended: marked and queued, or refused by an owner outside the protocol holding queue bytes. */
+export type Entered = 'queued' | 'refused';
+
 /** The entry protocol as a sequence of kernel waits (see {@link FairQueue.enter}). */
-type Steps = Generator<Range & { readonly write: boolean }, void, undefined>;
+type Steps = Generator<Range & { readonly write: boolean }, Entered, undefined>;
 
 /** The waiting room of one instance's lock file. */
 export class FairQueue {
@@ -99,59 +105,65 @@ export class FairQueue {
   }
 
   /**
-   * Blocking entry for this thread (sync requests): true once `range` is marked as queued,
-   * false when `deadline` (`performance.now()`) passed first (nothing of the queue held).
+   * Blocking entry for this thread (sync requests): `'queued'` once `range` is marked as
+   * queued, `'timeout'` when `deadline` (`performance.now()`) passed first, `'refused'` when a
+   * foreign owner holds queue bytes (nothing of the queue held in either case).
    */
-  enterSync(range: Range, entry: Entry, deadline: number | undefined): boolean {
+  enterSync(range: Range, entry: Entry, deadline: number | undefined): Entered | 'timeout' {
     const steps = this.#steps(range, entry);
     try {
-      for (let next = steps.next(); next.done !== true; next = steps.next()) {
-        if (!this.#try(next.value) && !this.file.waitSync(next.value.write, next.value.start, next.value.count, deadline)) return false;
+      for (let next = steps.next(); ; next = steps.next()) {
+        if (next.done === true) return next.value;
+        if (!this.#try(next.value) && !this.file.waitSync(next.value.write, next.value.start, next.value.count, deadline)) return 'timeout';
       }
-      return true;
     } finally {
-      steps.return();
+      steps.return('refused');
     }
   }
 
   /**
    * Async entry: each wait is a kernel wait on a waiter thread, started through `start`
    * (which keeps the ticket so the request can cancel it) and checked through `abandoned`
-   * once it ended. True at once (no promise, so the caller's next kernel wait starts in the
-   * same turn) when no step had to wait; otherwise a promise of true once marked, false when
-   * abandoned (nothing held then).
+   * once it ended. Answers at once (no promise, so the caller's next kernel wait starts in
+   * the same turn) when no step had to wait; otherwise a promise of the answer, which is
+   * `'abandoned'` when the request was abandoned meanwhile (nothing of the queue held then).
    */
-  enter(range: Range, entry: Entry, start: (write: boolean, bytes: Range) => WaitTicket, abandoned: () => boolean): true | Promise<boolean> {
+  enter(range: Range, entry: Entry, start: (write: boolean, bytes: Range) => WaitTicket, abandoned: () => boolean): Entered | Promise<Entered | 'abandoned'> {
     const steps = this.#steps(range, entry);
     let waiting = false;
     try {
-      for (let next = steps.next(); next.done !== true; next = steps.next()) {
+      for (let next = steps.next(); ; next = steps.next()) {
+        if (next.done === true) return next.value;
         if (this.#try(next.value)) continue;
         waiting = true;
         return this.#enterAsync(steps, start(next.value.write, next.value), start, abandoned);
       }
-      return true;
     } finally {
-      if (!waiting) steps.return();
+      if (!waiting) steps.return('refused');
     }
   }
 
   /** The rest of {@link enter} once a step waits in the kernel (`first`); owns `steps` from then on. */
-  async #enterAsync(steps: Steps, first: WaitTicket, start: (write: boolean, bytes: Range) => WaitTicket, abandoned: () => boolean): Promise<boolean> {
+  async #enterAsync(
+    steps: Steps,
+    first: WaitTicket,
+    start: (write: boolean, bytes: Range) => WaitTicket,
+    abandoned: () => boolean,
+  ): Promise<Entered | 'abandoned'> {
     try {
       let ticket: WaitTicket | undefined = first;
       for (;;) {
         if (ticket !== undefined) {
           const end: WaitEnd = await ticket.done;
-          if (abandoned()) return false;
+          if (abandoned()) return 'abandoned';
           if (end === 'stopped') throw new LockSystemError('fcntl(F_SETLKW)', 'EINTR', 'a queue wait stopped without being cancelled');
         }
         const next = steps.next();
-        if (next.done === true) return true;
+        if (next.done === true) return next.value;
         ticket = this.#try(next.value) ? undefined : start(next.value.write, next.value);
       }
     } finally {
-      steps.return();
+      steps.return('refused');
     }
   }
 
@@ -159,32 +171,37 @@ export class FairQueue {
    * The entry protocol (see the module documentation) as the kernel waits it needs, in
    * order: the driver resumes it once a wait is granted, or ends it early (`return()`), which
    * gives back everything of the queue it holds, including a grant that came with an
-   * abandonment. Completing it leaves the read mark and the read batch lock of `range` held.
+   * abandonment (the batch lock before the door: a batch write lock is never left without
+   * its door). Completing it with `'queued'` leaves the read mark and the read batch lock of
+   * `range` held; with `'refused'` (an owner outside the protocol holds queue bytes, e.g. a
+   * POSIX lock to the end of the file) nothing.
    */
   *#steps(range: Range, entry: Entry): Steps {
     const m = marks(range);
     const d = door(range);
     const b = batch(range);
-    this.#mustRead(m, 'mark');
+    if (!this.#read(m)) return 'refused';
     let inDoor = false;
     let queued = false;
     try {
       if (entry === 'join' && this.file.conflict(false, d.start, d.count) === null && this.#read(b)) {
         queued = true;
-        return;
+        return 'queued';
       }
-      yield { ...d, write: entry === 'close' };
+      // Set before the wait: a driver that ends the protocol right after this grant gives the door back.
       inDoor = true;
-      // Under the door no other owner write-locks an overlapping batch range.
-      this.#mustRead(b, 'batch lock');
+      yield { ...d, write: entry === 'close' };
+      // Under the door no owner of the protocol write-locks an overlapping batch range.
+      if (!this.#read(b)) return 'refused';
       if (entry === 'close') {
         yield { ...b, write: true };
         this.#read(b);
       }
       queued = true;
+      return 'queued';
     } finally {
-      if (inDoor) this.#unlock(d);
       if (!queued) this.leave(range);
+      if (inDoor) this.#unlock(d);
     }
   }
 
@@ -201,11 +218,6 @@ export class FairQueue {
 
   #read(bytes: Range): boolean {
     return this.file.set('read', bytes.start, bytes.count);
-  }
-
-  #mustRead(bytes: Range, what: string): void {
-    if (!this.#read(bytes))
-      throw new LockSystemError('fcntl(F_SETLK)', 'EAGAIN', `queue ${what} at byte ${bytes.start} refused (another owner write-locked it)`);
   }
 
   #unlock(bytes: Range): void {

@@ -163,7 +163,11 @@ export class FairRoom {
       await holder.until('granted');
       holder.release();
       await holder.until('released');
-      for (const w of waiters) await w.until('released');
+      // Consumes each waiter's 'granted' too: a reused owner's stale 'granted' would end the next round's wait for it at once.
+      for (const w of waiters) {
+        await w.until('granted');
+        await w.until('released');
+      }
       const log = this.grants().slice(from);
       rounds.push({ round, first: log[0], between: new Set(log.slice(1, -1)), last: log.at(-1) });
     }

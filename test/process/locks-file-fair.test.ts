@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LocksFile } from 'locksfile';
-import { type LineChild, spawnNode } from '../helpers/children';
+import { type LineChild, spawnNode, spawnPython } from '../helpers/children';
 import { fixture } from '../helpers/paths';
 import { useScratchDir } from '../helpers/scratch';
 
@@ -206,5 +206,32 @@ describe('SIGKILL leaves nothing stuck', () => {
     }
     for (const s of survivors) s.endInput();
     await exitsCleanly(survivors);
+  });
+});
+
+describe('an owner outside the protocol holds the queue bytes (a POSIX lock to the end of the file)', () => {
+  /** Python takes `lockf` over the whole file (length 0: to the end, so also the queue planes at 2^60 and up). */
+  async function pythonWholeFile(): Promise<LineChild> {
+    const child = spawnPython(
+      'import fcntl, os, sys\nfd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\nfcntl.lockf(fd, fcntl.LOCK_EX, 0, 0)\nprint("locked")\nsys.stdin.readline()\nfcntl.lockf(fd, fcntl.LOCK_UN, 0, 0)\nprint("unlocked")\nsys.stdin.readline()',
+      [lockPath],
+    );
+    expect(await child.takeLine()).toBe('locked');
+    return child;
+  }
+
+  test.each<Mode>(['sync', 'async'])('a fair %s request waits unqueued and is granted once it lets go', async (mode) => {
+    const py = await pythonWholeFile();
+    const lf = open();
+    const asked = mode === 'sync' ? Promise.resolve(lf.acquireSync(5, { write: true, timeout: 300 })) : lf.acquire(5, { write: true, timeout: 300 });
+    // Refused by the queue, the request still waits for its range and times out like any other.
+    expect(await asked).toBe(false);
+    const later = lf.acquire(5, { write: true, timeout: BOUND_MS });
+    py.send('');
+    expect(await py.takeLine()).toBe('unlocked');
+    expect(await later).toBe(true);
+    expect(lf.held()).toEqual([{ start: 5, count: 1, write: true }]);
+    py.endInput();
+    expect(await py.waitExit(BOUND_MS)).toEqual({ code: 0, signal: null });
   });
 });

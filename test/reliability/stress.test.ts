@@ -76,6 +76,29 @@ test('invariant stress: processes and worker threads, LocksFile sync/async and S
   expect(s.counter.increments).toBeGreaterThan(50);
 }, 120_000);
 
+/**
+ * Every participant fair: failed against the first 0.2 protocol with a LockSystemError (EAGAIN
+ * on the batch lock taken under the door), because an abandoned request gave its door back
+ * before its batch write lock.
+ */
+test('invariant stress with every LocksFile participant fair: no unexpected error, violation or stall', async () => {
+  const seed = freshSeed();
+  const s = await runStress({
+    dir,
+    processes: 5,
+    threads: [2, 1, 0, 0, 0],
+    durationMs: 8000,
+    killEveryMs: null,
+    stallMs: 5000,
+    shmShare: 0,
+    fairShare: 1,
+    seed,
+  });
+  process.stdout.write(`stress (all fair): ${formatSummary(s).join('; ')}\n`);
+  expect(problems(s)).toEqual(CLEAN);
+  expect(s.counters.fairGrants).toBeGreaterThan(500);
+}, 120_000);
+
 test('chaos: 200 SIGKILLs of random participants at random moments; survivors progress, named locks recover, the invariant holds', async () => {
   const seed = freshSeed();
   const s = await runStress({
