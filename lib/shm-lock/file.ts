@@ -66,6 +66,7 @@ import { LockError, LockPathError, ShmLockInconsistentError } from '../errors/er
 import { errnoCode, notRegularFile, pathError } from '../errors/path-error';
 import { getConflict, setLock } from '../sys/fcntl';
 import { linkFd, O_TMPFILE } from '../sys/publish';
+import type { ShmQueue } from './queue';
 
 /** Size of a lock file: one uuid. */
 const UUID_BYTES = 16;
@@ -179,12 +180,14 @@ export class ShmLockFile {
   /**
    * `path`: `<dir>/<name>`; `uuid`: this holder's marked uuid; `formingGraceMs`: how long an
    * empty (or all-zero) file without a live kernel lock is left to its creator before it is
-   * broken as a dead creation (raised to at least {@link MIN_FORMING_GRACE_MS}).
+   * broken as a dead creation (raised to at least {@link MIN_FORMING_GRACE_MS}); `queue`: the
+   * fair queue whose ticket a release gives back after the file is gone (none: `fair: false`).
    */
   constructor(
     readonly path: string,
     readonly uuid: Buffer,
     formingGraceMs: number = MIN_FORMING_GRACE_MS,
+    readonly queue?: ShmQueue,
   ) {
     this.formingGraceMs = Math.max(MIN_FORMING_GRACE_MS, formingGraceMs);
   }
@@ -361,8 +364,9 @@ export class ShmLockFile {
 
   /**
    * Frees the held file whatever `count` says: unlinks the name if it still is our file with
-   * our uuid, then closes (dropping the kernel lock). Returns whether the name was ours to
-   * unlink; false when nothing was held or the file had been deleted or replaced meanwhile.
+   * our uuid, then closes (dropping the kernel lock), then gives the queue ticket back (waking
+   * the next in line only once the name is free). Returns whether the name was ours to unlink;
+   * false when nothing was held or the file had been deleted or replaced meanwhile.
    */
   release(): boolean {
     const fd = this.#fd;
@@ -375,6 +379,7 @@ export class ShmLockFile {
       return true;
     } finally {
       fs.closeSync(fd);
+      this.queue?.leave();
     }
   }
 
