@@ -60,8 +60,9 @@ export function queuePath(path: string): string {
 export class ShmQueue {
   /**
    * Descriptor on the queue file (one open file description per instance: its own lock owner);
-   * -1 when closed. Open only while this instance uses the queue (a check, a ticket, a wait),
-   * so an instance that is not acquiring keeps no descriptor.
+   * -1 when closed. Kept while this instance uses the queue (a ticket, a wait) and until the
+   * event loop turns after that, so that a loop of acquires opens it once while an instance
+   * that is not acquiring keeps no descriptor.
    */
   #fd = -1;
   /** False once the queue file turned out unusable for us: this instance then never queues. */
@@ -72,6 +73,8 @@ export class ShmQueue {
   #watching = 0;
   /** Set by {@link close}: the file is not opened again. */
   #closed = false;
+  /** The pending close of an unused descriptor (see {@link idle}). */
+  #closing: NodeJS.Immediate | undefined;
 
   /** `path`: from {@link queuePath}. */
   constructor(readonly path: string) {}
@@ -115,9 +118,7 @@ export class ShmQueue {
   busy(): boolean {
     const fd = this.#open();
     if (fd < 0) return false;
-    const busy = getConflict(fd, 'ofd', true, 0, 0) !== null;
-    if (!busy) this.#closeIfUnused();
-    return busy;
+    return getConflict(fd, 'ofd', true, 0, 0) !== null;
   }
 
   /** The highest byte in `[from, to)` (`to` undefined: no end) held by another owner, or -1. */
@@ -168,7 +169,7 @@ export class ShmQueue {
   unwatch(ticket: number): void {
     this.#watching -= 1;
     setLock(this.#fd, 'ofd', 'unlock', ticket, 1);
-    this.#closeIfUnused();
+    if (this.#closed) this.#closeIfUnused();
   }
 
   /** Gives our ticket back (after the release of the named lock, or when a wait ends without it). */
@@ -177,7 +178,8 @@ export class ShmQueue {
     const ticket = this.#ticket;
     this.#ticket = -1;
     setLock(this.#fd, 'ofd', 'unlock', ticket, 1);
-    this.#closeIfUnused();
+    if (this.#closed) this.#closeIfUnused();
+    else this.idle();
   }
 
   /**
@@ -186,12 +188,21 @@ export class ShmQueue {
    */
   close(): void {
     this.#closed = true;
+    clearImmediate(this.#closing);
+    this.#closing = undefined;
     this.#closeIfUnused();
   }
 
-  /** Closes the descriptor when no ticket and no wait use it (called when an acquire ends). */
+  /**
+   * Called when an acquire or a release ends: the descriptor is closed once the event loop
+   * turns, unless a ticket or a wait uses it by then.
+   */
   idle(): void {
-    this.#closeIfUnused();
+    if (this.#fd < 0 || this.#closing !== undefined) return;
+    this.#closing = setImmediate(() => {
+      this.#closing = undefined;
+      this.#closeIfUnused();
+    }).unref();
   }
 
   #closeIfUnused(): void {

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockBusyError, ShmLock } from 'locksfile';
 import { LineChild } from '../helpers/children';
-import { type KernelLock, untilBlocked, untilKernel } from '../helpers/kernel-locks';
+import { type KernelLock, kernelLocks, untilBlocked, untilKernel } from '../helpers/kernel-locks';
 import { fixture } from '../helpers/paths';
 import { Counters, endShmTest, queueFile, type ShmTest, startShmTest } from '../helpers/shm-driver';
 
@@ -85,6 +85,23 @@ test('a try-once answers busy while someone is queued; fair: false bypasses the 
   step.kill('SIGKILL');
   await step.waitExit();
   expect(lock.acquireSync(false)).toBe(true);
+});
+
+test.each(['sync', 'async'] as const)('a queued acquire that times out (%s) gives its ticket back', async (api) => {
+  expect(lock.acquireSync(false)).toBe(true);
+  const [a] = await queueUp(['a'], 'async');
+  const other = new ShmLock(name);
+  try {
+    // Queued behind a (ticket 1, asleep on ticket 0) until its timeout.
+    expect(api === 'sync' ? other.acquireSync(300) : await other.acquire(300)).toBe(false);
+  } finally {
+    other.close();
+  }
+  const tickets = kernelLocks(queueFile(lock.path)).filter((l) => l.write && !l.blocked);
+  expect(tickets.map((l) => l.start)).toEqual([0]);
+  expect(lock.release()).toBe(true);
+  await finished([a].filter((child) => child !== undefined));
+  expect(fs.readFileSync(path.join(dir, 'order'), 'latin1')).toBe('a');
 });
 
 test('options.fair is validated', () => {
