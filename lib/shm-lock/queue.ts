@@ -69,6 +69,11 @@ export class ShmQueue {
   #usable = true;
   /** Our ticket (the byte we hold), or -1. */
   #ticket = -1;
+  /**
+   * The highest ticket seen below ours when we took it, which {@link predecessor} answers once
+   * without looking again (if its owner has left meanwhile, the wait on it ends at once).
+   */
+  #seen = -1;
   /** Waits in progress on a predecessor's byte (a waiter thread may be blocked on {@link ShmQueue.#fd}). */
   #watching = 0;
   /** Set by {@link close}: the file is not opened again. */
@@ -146,13 +151,22 @@ export class ShmQueue {
       const ticket = last >= LAST_TICKET ? 0 : last + 1;
       if (setLock(fd, 'ofd', 'write', ticket, 1)) {
         this.#ticket = ticket;
+        this.#seen = ticket === 0 ? -1 : last;
         return true;
       }
     }
   }
 
+  /** Whether another ticket was held below ours when we took it (a peek at what {@link predecessor} answers next). */
+  get behind(): boolean {
+    return this.#seen >= 0;
+  }
+
   /** The ticket this one waits for (the highest held below ours), or -1 when ours is the head. */
   predecessor(): number {
+    const seen = this.#seen;
+    this.#seen = -1;
+    if (seen >= 0) return seen;
     return this.#ticket <= 0 ? -1 : this.#highest(0, this.#ticket);
   }
 
@@ -177,6 +191,7 @@ export class ShmQueue {
     if (this.#ticket < 0) return;
     const ticket = this.#ticket;
     this.#ticket = -1;
+    this.#seen = -1;
     setLock(this.#fd, 'ofd', 'unlock', ticket, 1);
     if (this.#closed) this.#closeIfUnused();
     else this.idle();

@@ -306,7 +306,7 @@ export class ShmLock implements Disposable, AsyncDisposable {
         // may have queued meanwhile: then wait for them first.
         ticketed = enter();
         if (ticketed) this.#log(`queued (ticket ${queue.ticket})`);
-        if (ticketed && queue.predecessor() >= 0) {
+        if (ticketed && queue.behind) {
           if (step.kind === 'held') fs.closeSync(step.fd);
           continue;
         }
