@@ -25,6 +25,8 @@ import { nowNs, waitUntilNs } from './harness/clock';
 type Api = 'async' | 'sync';
 
 interface HammerResult {
+  /** Whether the child was not running yet at the start time (its figures would be skewed). */
+  readonly late: boolean;
   readonly grants: number;
   readonly cpuUs: number;
   readonly waitsMs: number[];
@@ -46,6 +48,7 @@ async function hammer(name: string, dataPath: string, letter: string, api: Api, 
   const fd = fs.openSync(dataPath, 'a');
   const byte = Buffer.from(letter);
   const waits: number[] = [];
+  const late = nowNs() > startNs;
   waitUntilNs(startNs);
   const cpu0 = process.cpuUsage();
   while (nowNs() < endNs) {
@@ -58,7 +61,7 @@ async function hammer(name: string, dataPath: string, letter: string, api: Api, 
   }
   const cpu = process.cpuUsage(cpu0);
   lock.close();
-  const result: HammerResult = { grants: waits.length, cpuUs: cpu.user + cpu.system, waitsMs: waits };
+  const result: HammerResult = { late, grants: waits.length, cpuUs: cpu.user + cpu.system, waitsMs: waits };
   process.stdout.write(JSON.stringify(result));
 }
 
@@ -84,12 +87,15 @@ async function contend(dir: string, p: number, seconds: number, api: Api, fair: 
   const name = `shm-fair-check-${process.pid}-${api}-${fair}`;
   const dataPath = path.join(dir, `${name}.data`);
   fs.writeFileSync(dataPath, '');
-  const startNs = nowNs() + 800_000_000n;
+  // Every child must be running before the start, even on a loaded machine (Node starts in
+  // about 0.1 s idle, more than a second at load 10 on 2 cores).
+  const startNs = nowNs() + 2_500_000_000n;
   const endNs = startNs + BigInt(seconds * 1e9);
   const letters = 'abcdefghijklmnop'.slice(0, p).split('');
   const outs = await Promise.all(letters.map((l) => run(['hammer', name, dataPath, l, api, String(fair), String(startNs), String(endNs)])));
   fs.rmSync(path.join('/dev/shm', `.${name}.queue`), { force: true });
   const results = outs.map((o) => JSON.parse(o) as HammerResult);
+  if (results.some((r) => r.late)) throw new Error('a child started after the start time: the machine is too loaded for this run');
   const seq = fs.readFileSync(dataPath, 'latin1');
   let handovers = 0;
   for (let i = 1; i < seq.length; i++) if (seq[i] !== seq[i - 1]) handovers++;
