@@ -2,8 +2,8 @@
  * The waiting queue of a fair `ShmLock`: who gets a named lock next when several wait.
  *
  * The named file itself cannot carry a queue (it exists only while held), so the queue lives
- * in a side file next to it, `<dir>/.<name>.queue` (see {@link queuePath}), created on first
- * use and never deleted. It holds no data: the queue is made of OFD locks on its bytes only,
+ * in a side file next to it, `<dir>/.<name>.queue` (see {@link queuePath}), created by the
+ * first owner that must wait (a missing file is an empty queue) and never deleted. It holds no data: the queue is made of OFD locks on its bytes only,
  * which the kernel drops when their owner closes the file or dies, however it dies.
  *
  * - **Ticket.** Byte `t` is ticket `t`. An owner that must wait takes a write lock on the
@@ -35,12 +35,15 @@ import { errnoCode, notRegularFile, pathError } from '../errors/path-error';
 import { getConflict, setLock } from '../sys/fcntl';
 
 const { O_CREAT, O_NOFOLLOW, O_NONBLOCK, O_RDWR } = fs.constants;
-const OPEN_QUEUE = O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK;
+/** Opening the queue to look at it: a missing file is an empty queue, and looking creates nothing. */
+const OPEN_QUEUE = O_RDWR | O_NOFOLLOW | O_NONBLOCK;
+/** Opening it to take a ticket: created on first use. */
+const CREATE_QUEUE = OPEN_QUEUE | O_CREAT;
 /** Longest file name component (NAME_MAX). */
 const MAX_NAME_BYTES = 255;
 /** Open errors meaning "this queue cannot be used by us" (another user's file, read-only place): no queue. */
 const UNUSABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
-/** Open errors a later acquire reports with the lock's own path (missing directory). */
+/** Open errors meaning "no queue here now": no file yet (an empty queue), or a missing directory (reported with the lock's own path). */
 const NOT_YET = new Set(['ENOENT', 'ENOTDIR']);
 /** Tickets restart at 0 when the queue empties; one beyond this wraps to 0 (never reached in practice). */
 const LAST_TICKET = Number.MAX_SAFE_INTEGER - 1;
@@ -94,12 +97,15 @@ export class ShmQueue {
     return this.#ticket;
   }
 
-  /** The queue descriptor, opening the file on first use; -1 when the queue cannot be used (now or ever). */
-  #open(): number {
+  /**
+   * The queue descriptor, opening the file if needed (creating it with `create`); -1 when there
+   * is no queue file (without `create`) or it cannot be used (now or ever).
+   */
+  #open(create: boolean): number {
     if (this.#fd >= 0 || !this.#usable || this.#closed) return this.#fd;
     let fd: number;
     try {
-      fd = fs.openSync(this.path, OPEN_QUEUE, 0o600);
+      fd = fs.openSync(this.path, create ? CREATE_QUEUE : OPEN_QUEUE, 0o600);
     } catch (err) {
       const code = errnoCode(err) ?? '';
       if (UNUSABLE.has(code)) this.#usable = false;
@@ -117,11 +123,12 @@ export class ShmQueue {
   }
 
   /**
-   * Whether another owner holds a ticket now (one `F_OFD_GETLK`). False as well when the queue
-   * cannot be used: then this instance behaves as `fair: false`.
+   * Whether another owner holds a ticket now (one `F_OFD_GETLK`). False as well when there is
+   * no queue file yet (nobody ever queued) or it cannot be used: then this instance behaves as
+   * `fair: false`.
    */
   busy(): boolean {
-    const fd = this.#open();
+    const fd = this.#open(false);
     if (fd < 0) return false;
     return getConflict(fd, 'ofd', true, 0, 0) !== null;
   }
@@ -144,7 +151,7 @@ export class ShmQueue {
    * then the caller goes on unqueued.
    */
   enter(): boolean {
-    const fd = this.#open();
+    const fd = this.#open(true);
     if (fd < 0) return false;
     for (;;) {
       const last = this.#highest(0, undefined);
