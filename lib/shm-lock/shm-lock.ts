@@ -13,7 +13,10 @@
  * - immediate hand-over: a waiter sleeps in the kernel on the holder's lock and retries the
  *   exclusive create the moment it is released, instead of polling. `pollInterval` remains
  *   the fallback for holders without that lock (Python shmlock);
- * - safe release: only a file that still is this holder's (same inode, same uuid) is deleted.
+ * - safe release: only a file that still is this holder's (same inode, same uuid) is deleted;
+ * - fair hand-over (`fair`, default true): waiters queue in arrival order on kernel locks of a
+ *   side file (see `queue.ts`), and a releaser coming straight back or a newcomer waits behind
+ *   them instead of taking the lock first.
  *
  * @packageDocumentation
  */
