@@ -10,7 +10,7 @@ import { LockBusyError, ShmLock } from 'locksfile';
 import { LineChild } from '../helpers/children';
 import { type KernelLock, kernelLocks, untilBlocked, untilKernel } from '../helpers/kernel-locks';
 import { fixture } from '../helpers/paths';
-import { Counters, endShmTest, queueFile, type ShmTest, startShmTest } from '../helpers/shm-driver';
+import { Counters, endShmTest, queueFile, type ShmTest, startHolder, startShmTest } from '../helpers/shm-driver';
 
 let dir: string;
 let name: string;
@@ -32,7 +32,7 @@ const behind =
     !l.write && l.start === ticket;
 
 /**
- * Queues `labels` one after the other behind the lock held by `lock`, each asleep in the kernel
+ * Queues `labels` one after the other behind the current holder, each asleep in the kernel
  * before the next starts: the first on the holder's file (the head), the others on the ticket
  * before theirs.
  */
@@ -142,6 +142,14 @@ describe('SIGKILL at each phase of the queue leaves nothing stuck', () => {
     expect(lock.release()).toBe(true);
     await finished([b].filter((child) => child !== undefined));
     expect(fs.readFileSync(path.join(dir, 'order'), 'latin1')).toBe('b');
+  });
+
+  test('a holder that took the lock without queueing, killed holding: the head breaks its file, the queue goes on in order', async () => {
+    const { child } = await startHolder(name, 'hold');
+    const children = await queueUp(['a', 'b'], 'async');
+    child.kill('SIGKILL');
+    await finished(children);
+    expect(fs.readFileSync(path.join(dir, 'order'), 'latin1')).toBe('ab');
   });
 
   test('a holder that got the lock through the queue, killed holding: its file is broken and the next waiter gets it', async () => {
