@@ -103,6 +103,8 @@ export class ShmQueue {
    */
   #open(create: boolean): number {
     if (this.#fd >= 0 || !this.#usable || this.#closed) return this.#fd;
+    // No file, no queue: asked without an exception, which costs more than the whole acquire.
+    if (!create && !fs.existsSync(this.path)) return -1;
     let fd: number;
     try {
       fd = fs.openSync(this.path, create ? CREATE_QUEUE : OPEN_QUEUE, 0o600);
