@@ -226,6 +226,7 @@ export class ShmLockFile {
       if (NO_TMPFILE.has(errnoCode(err) ?? '')) this.#unnamed = false;
       return undefined;
     }
+    let linked: boolean;
     try {
       // Nobody else can reach an unnamed file, so this is never refused in practice.
       if (!setLock(fd, 'ofd', 'write', 0, 0)) {
@@ -233,11 +234,10 @@ export class ShmLockFile {
         return CHANGED;
       }
       fs.writeSync(fd, this.uuid, 0, UUID_BYTES, 0);
-      linkFd(fd, this.path);
+      linked = linkFd(fd, this.path);
     } catch (err) {
       fs.closeSync(fd);
       const code = errnoCode(err);
-      if (code === 'EEXIST') return this.#examine();
       if (code === 'ENOENT') {
         // No /proc (or the directory is gone, which the fallback reports properly).
         if (!fs.existsSync('/proc/self/fd')) this.#unnamed = false;
@@ -245,7 +245,10 @@ export class ShmLockFile {
       }
       throw err instanceof LockError ? err : pathError(this.path, err);
     }
-    return this.#acquired(fd);
+    if (linked) return this.#acquired(fd);
+    // The name is taken: judge the file under it.
+    fs.closeSync(fd);
+    return this.#examine();
   }
 
   /** The fallback: exclusive create, then lock, then uuid (see the module doc). */
