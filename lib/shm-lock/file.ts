@@ -66,6 +66,7 @@ import { LockError, LockPathError, ShmLockInconsistentError } from '../errors/er
 import { errnoCode, notRegularFile, pathError } from '../errors/path-error';
 import { getConflict, setLock } from '../sys/fcntl';
 import { linkFd, O_TMPFILE } from '../sys/publish';
+import type { ShmQueue } from './queue';
 
 /** Size of a lock file: one uuid. */
 const UUID_BYTES = 16;
@@ -179,12 +180,14 @@ export class ShmLockFile {
   /**
    * `path`: `<dir>/<name>`; `uuid`: this holder's marked uuid; `formingGraceMs`: how long an
    * empty (or all-zero) file without a live kernel lock is left to its creator before it is
-   * broken as a dead creation (raised to at least {@link MIN_FORMING_GRACE_MS}).
+   * broken as a dead creation (raised to at least {@link MIN_FORMING_GRACE_MS}); `queue`: the
+   * fair queue whose ticket a release gives back after the file is gone (none: `fair: false`).
    */
   constructor(
     readonly path: string,
     readonly uuid: Buffer,
     formingGraceMs: number = MIN_FORMING_GRACE_MS,
+    readonly queue?: ShmQueue,
   ) {
     this.formingGraceMs = Math.max(MIN_FORMING_GRACE_MS, formingGraceMs);
   }
@@ -223,6 +226,7 @@ export class ShmLockFile {
       if (NO_TMPFILE.has(errnoCode(err) ?? '')) this.#unnamed = false;
       return undefined;
     }
+    let linked: boolean;
     try {
       // Nobody else can reach an unnamed file, so this is never refused in practice.
       if (!setLock(fd, 'ofd', 'write', 0, 0)) {
@@ -230,11 +234,10 @@ export class ShmLockFile {
         return CHANGED;
       }
       fs.writeSync(fd, this.uuid, 0, UUID_BYTES, 0);
-      linkFd(fd, this.path);
+      linked = linkFd(fd, this.path);
     } catch (err) {
       fs.closeSync(fd);
       const code = errnoCode(err);
-      if (code === 'EEXIST') return this.#examine();
       if (code === 'ENOENT') {
         // No /proc (or the directory is gone, which the fallback reports properly).
         if (!fs.existsSync('/proc/self/fd')) this.#unnamed = false;
@@ -242,7 +245,10 @@ export class ShmLockFile {
       }
       throw err instanceof LockError ? err : pathError(this.path, err);
     }
-    return this.#acquired(fd);
+    if (linked) return this.#acquired(fd);
+    // The name is taken: judge the file under it.
+    fs.closeSync(fd);
+    return this.#examine();
   }
 
   /** The fallback: exclusive create, then lock, then uuid (see the module doc). */
@@ -361,8 +367,9 @@ export class ShmLockFile {
 
   /**
    * Frees the held file whatever `count` says: unlinks the name if it still is our file with
-   * our uuid, then closes (dropping the kernel lock). Returns whether the name was ours to
-   * unlink; false when nothing was held or the file had been deleted or replaced meanwhile.
+   * our uuid, then closes (dropping the kernel lock), then gives the queue ticket back (waking
+   * the next in line only once the name is free). Returns whether the name was ours to unlink;
+   * false when nothing was held or the file had been deleted or replaced meanwhile.
    */
   release(): boolean {
     const fd = this.#fd;
@@ -375,6 +382,7 @@ export class ShmLockFile {
       return true;
     } finally {
       fs.closeSync(fd);
+      this.queue?.leave();
     }
   }
 

@@ -40,6 +40,14 @@ export interface ShmLockOptions {
   readonly dir?: string;
   /** Free text describing the lock, for debugging. Default `''`. */
   readonly description?: string;
+  /**
+   * Whether acquires queue (default true): while another ShmLock owner waits, a newcomer (the
+   * releaser coming straight back included) waits behind it instead of taking the lock first,
+   * and waiters are granted in arrival order. `false` keeps the kernel's plain behaviour:
+   * whoever runs first after a release wins (highest throughput, no order). Python shmlock
+   * processes and `fair: false` instances bypass the queue but still exclude.
+   */
+  readonly fair?: boolean;
 }
 
 /** Options of `ShmLock.addExitHandlers()`; each defaults to true. */

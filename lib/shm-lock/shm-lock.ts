@@ -13,7 +13,10 @@
  * - immediate hand-over: a waiter sleeps in the kernel on the holder's lock and retries the
  *   exclusive create the moment it is released, instead of polling. `pollInterval` remains
  *   the fallback for holders without that lock (Python shmlock);
- * - safe release: only a file that still is this holder's (same inode, same uuid) is deleted.
+ * - safe release: only a file that still is this holder's (same inode, same uuid) is deleted;
+ * - fair hand-over (`fair`, default true): waiters queue in arrival order on kernel locks of a
+ *   side file (see `queue.ts`), and a releaser coming straight back or a newcomer waits behind
+ *   them instead of taking the lock first.
  *
  * @packageDocumentation
  */
@@ -25,6 +28,7 @@ import { type Logger, toLogger } from '../logger';
 import { clearExitHooks, setExitHooks, withoutSignalHooks } from '../process-hooks/exit-hooks';
 import { LockAbortError, LockBusyError, LockClosedError, type LockError, LockTimeoutError } from '../errors/errors';
 import { formatUuid, markedUuid, ShmLockFile, sleepSync, type Step } from './file';
+import { queuePath, ShmQueue } from './queue';
 import {
   defaultDir,
   type ExitHandlerOptions,
@@ -66,8 +70,18 @@ const FORMING_GRACE_POLLS = 20;
 /** A try-once acquire retries at once this many times when the name changed under it. */
 const ONCE_TRIES = 3;
 
-/** What the acquire loop waits for next: a holder's kernel lock, or time. `ms` bounds it. */
-type Wait = { readonly kind: 'kernel'; readonly fd: number; readonly ms: number | undefined } | { readonly kind: 'sleep'; readonly ms: number };
+/**
+ * What the acquire loop waits for next: a kernel lock on `fd` (the holder's whole file, write;
+ * or our predecessor's queue byte, read), or time. `ms` bounds it.
+ */
+type Wait =
+  | { readonly kind: 'kernel'; readonly fd: number; readonly write: boolean; readonly start: number; readonly count: number; readonly ms: number | undefined }
+  | { readonly kind: 'sleep'; readonly ms: number };
+
+/** A wait for the holder's whole-file write lock. */
+function holderWait(fd: number, ms: number | undefined): Wait {
+  return { kind: 'kernel', fd, write: true, start: 0, count: 0, ms };
+}
 
 /** How a wait ended: lock granted, time up, or stopped (the exit event set, the signal aborted or the instance closed). */
 type WaitEnd = 'granted' | 'timeout' | 'stopped';
@@ -83,6 +97,8 @@ export class ShmLock implements Disposable, AsyncDisposable {
   readonly path: string;
   /** Milliseconds between tries against a holder without kernel lock. */
   readonly pollInterval: number;
+  /** Whether acquires queue behind owners already waiting (`options.fair`, default true). */
+  readonly fair: boolean;
   #description: string;
   readonly #exit: ExitEvent;
   /** Whether {@link ShmLock.#exit} was made for this instance (disposed by {@link close}). */
@@ -91,6 +107,8 @@ export class ShmLock implements Disposable, AsyncDisposable {
   readonly #closing = new AbortController();
   readonly #logger: Logger | undefined;
   readonly #file: ShmLockFile;
+  /** The fair queue (undefined with `fair: false`). */
+  readonly #queue: ShmQueue | undefined;
 
   /**
    * Creates the lock object; nothing is touched on disk until an acquire. Throws
@@ -106,8 +124,10 @@ export class ShmLock implements Disposable, AsyncDisposable {
     this.#exit = exit.event;
     this.#ownsExit = exit.owned;
     this.#description = toString(opts.description, 'options.description', '');
+    this.fair = toBoolean(opts.fair, 'options.fair', true);
     this.path = nodePath.join(opts.dir === undefined ? defaultDir() : toPath(opts.dir, 'options.dir'), this.name);
-    this.#file = new ShmLockFile(this.path, markedUuid(), FORMING_GRACE_POLLS * this.pollInterval);
+    this.#queue = this.fair ? new ShmQueue(queuePath(this.path)) : undefined;
+    this.#file = new ShmLockFile(this.path, markedUuid(), FORMING_GRACE_POLLS * this.pollInterval, this.#queue);
   }
 
   /** This instance's uuid (canonical form), written into the lock file while it holds the lock. */
@@ -201,6 +221,28 @@ export class ShmLock implements Disposable, AsyncDisposable {
    * for and is resumed with how the wait ended. Owns every descriptor a step hands it.
    */
   *#attempts(plan: Plan): Generator<Wait, Outcome, WaitEnd> {
+    const queue = this.#queue;
+    /** Whether this acquire took the instance's queue ticket (another pending acquire of this instance may hold it). */
+    let ticketed = false;
+    try {
+      return yield* this.#steps(plan, () => {
+        ticketed = queue?.enter() === true;
+        return ticketed;
+      });
+    } finally {
+      // A ticket stays while the lock is held (the release gives it back); otherwise it goes now.
+      if (ticketed && !this.#file.held) queue?.leave();
+      queue?.idle();
+    }
+  }
+
+  /**
+   * The steps of {@link ShmLock.#attempts}. `enter()` takes the queue ticket and says whether it
+   * did; it is called at most once, when this acquire must wait while the queue is in use.
+   */
+  *#steps(plan: Plan, enter: () => boolean): Generator<Wait, Outcome, WaitEnd> {
+    const queue = this.#queue;
+    let ticketed = false;
     let next: Step | undefined;
     /** Consecutive steps that found the name broken or changed. */
     let quickTries = 0;
@@ -215,10 +257,31 @@ export class ShmLock implements Disposable, AsyncDisposable {
         this.#log(`acquired again (count ${this.#file.count})`);
         return 'acquired';
       }
+      const left = plan.deadline === undefined ? undefined : plan.deadline - performance.now();
+      const canWait = !plan.once && (left === undefined || left > 0);
+      // Fair: owners already queued go first. A newcomer that finds one queues behind it
+      // instead of trying the name; a queued owner tries the name only at the head.
+      if (queue !== undefined && !ticketed && !queue.queued && queue.busy()) {
+        if (!canWait) return 'missed';
+        ticketed = enter();
+        if (ticketed) this.#log(`queued behind waiting owners (ticket ${queue.ticket})`);
+      }
+      if (ticketed && queue !== undefined) {
+        const ahead = queue.predecessor();
+        if (ahead >= 0) {
+          if (!canWait) return 'missed';
+          try {
+            yield { kind: 'kernel', fd: queue.watch(), write: false, start: ahead, count: 1, ms: left };
+          } finally {
+            queue.unwatch(ahead);
+          }
+          continue;
+        }
+      }
       const step = next ?? this.#file.tryAcquire();
       next = undefined;
       if (step.kind === 'acquired') {
-        this.#log('acquired');
+        this.#log(ticketed ? `acquired (queue ticket ${queue?.ticket ?? -1})` : 'acquired');
         return 'acquired';
       }
       if (step.kind === 'broken' || step.kind === 'changed') {
@@ -232,7 +295,6 @@ export class ShmLock implements Disposable, AsyncDisposable {
         // row mean the file churns: back off, so the loop neither spins on the event loop nor
         // outlives its deadline.
         if (quickTries === 1) continue;
-        const left = plan.deadline === undefined ? undefined : plan.deadline - performance.now();
         if (left !== undefined && left <= 0) return 'missed';
         const delay = Math.min(churnDelay, this.pollInterval);
         churnDelay *= 2;
@@ -241,12 +303,20 @@ export class ShmLock implements Disposable, AsyncDisposable {
       }
       quickTries = 0;
       churnDelay = FIRST_SHORT_DELAY_MS;
-      const left = plan.deadline === undefined ? undefined : plan.deadline - performance.now();
-      const canWait = !plan.once && (left === undefined || left > 0);
+      if (canWait && queue !== undefined && !ticketed && !queue.queued) {
+        // About to wait: queue first, so that later comers wait behind this acquire. Someone
+        // may have queued meanwhile: then wait for them first.
+        ticketed = enter();
+        if (ticketed) this.#log(`queued (ticket ${queue.ticket})`);
+        if (ticketed && queue.behind) {
+          if (step.kind === 'held') fs.closeSync(step.fd);
+          continue;
+        }
+      }
       if (step.kind === 'held') {
         let end: WaitEnd = 'timeout';
         try {
-          if (canWait) end = yield { kind: 'kernel', fd: step.fd, ms: left };
+          if (canWait) end = yield holderWait(step.fd, left);
         } finally {
           if (end !== 'granted') fs.closeSync(step.fd);
         }
@@ -271,7 +341,7 @@ export class ShmLock implements Disposable, AsyncDisposable {
     const stop = pause(stops, wait.ms);
     try {
       if (wait.kind === 'sleep') return await stop.promise;
-      const ticket = waitInThread({ fd: wait.fd, backend: 'ofd', write: true, start: 0, count: 0 });
+      const ticket = waitInThread({ fd: wait.fd, backend: 'ofd', write: wait.write, start: wait.start, count: wait.count });
       const first = await Promise.race([ticket.done.then((end) => (end === 'granted' ? end : 'lost')), stop.promise]);
       if (first === 'granted') return 'granted';
       ticket.cancel();
@@ -292,7 +362,7 @@ export class ShmLock implements Disposable, AsyncDisposable {
       return 'timeout';
     }
     const slice = Math.min(wait.ms ?? Infinity, this.pollInterval);
-    return waitUntil(wait.fd, 'ofd', 'write', 0, 0, performance.now() + slice, () => this.#exit.isSet());
+    return waitUntil(wait.fd, 'ofd', wait.write ? 'write' : 'read', wait.start, wait.count, performance.now() + slice, () => this.#exit.isSet());
   }
 
   /**
@@ -432,6 +502,7 @@ export class ShmLock implements Disposable, AsyncDisposable {
     try {
       this.#file.release();
     } finally {
+      this.#queue?.close();
       clearExitHooks(this, this.#file);
       if (this.#ownsExit) this.#exit[Symbol.dispose]();
       this.#log('closed');

@@ -34,17 +34,22 @@ function cString(text: string): Buffer {
   return Buffer.from(`${text}\0`, 'utf8');
 }
 
+/** `EEXIST` (Linux). */
+const EEXIST = 17;
+
 /**
  * Gives the file open on `fd` (typically an `O_TMPFILE` one) the name `path`, without
- * following or replacing anything already at `path`. Throws a Node-style system error
- * (`code`, `errno`, `syscall: 'linkat'`, `path`) on failure: `EEXIST` when the name is
- * taken (by anything, a symlink included), `ENOENT` when `/proc` is not mounted or the
- * directory of `path` is missing.
+ * following or replacing anything already at `path`. Returns false when the name is taken
+ * (by anything, a symlink included): under contention the usual answer, so it builds no
+ * error object. Throws a Node-style system error (`code`, `errno`, `syscall: 'linkat'`,
+ * `path`) on any other failure: `ENOENT` when `/proc` is not mounted or the directory of
+ * `path` is missing.
  */
-export function linkFd(fd: number, path: string): void {
+export function linkFd(fd: number, path: string): boolean {
   const libc = getLibc();
-  if (libc.linkat(AT_FDCWD, cString(`/proc/self/fd/${fd}`), AT_FDCWD, cString(path), AT_SYMLINK_FOLLOW) === 0) return;
+  if (libc.linkat(AT_FDCWD, cString(`/proc/self/fd/${fd}`), AT_FDCWD, cString(path), AT_SYMLINK_FOLLOW) === 0) return true;
   const errno = libc.errno();
+  if (errno === EEXIST) return false;
   const code = errnoName(errno);
   const err: NodeJS.ErrnoException = new Error(`${code}: linkat '${path}'`);
   err.code = code;

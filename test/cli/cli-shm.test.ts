@@ -40,7 +40,9 @@ test('a waiter gets the name when the holder ends; SIGINT cancels a wait without
   expect(await waiter.takeLine()).toBe('ran');
   expect((await waiter.waitExit()).code).toBe(0);
   expect(cancelled.pending).toEqual([]);
-  expect(fs.readdirSync(dir)).toEqual([]);
+  // Only the fair queue's side file stays (by design, never deleted), empty.
+  expect(fs.readdirSync(dir)).toEqual(['.job.queue']);
+  expect(fs.statSync(path.join(dir, '.job.queue')).size).toBe(0);
 });
 
 test('a Python shmlock-protocol holder (SharedMemory create) excludes the CLI until it unlinks', async () => {

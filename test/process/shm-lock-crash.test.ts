@@ -44,7 +44,9 @@ test('the file of a holder that died before anyone waited is recovered by a try-
 test('3 waiting processes after a SIGKILLed holder: exactly one removes its file, each acquires once, never two at a time', async () => {
   const { child } = await startHolder(name, 'hold');
   // Each holds for 30 ms between reading and writing the counter: an overlap loses a count.
-  const counters = new Counters(name, path.join(dir, 'counter'), ['async', 'sync', 'async'], 1, 30);
+  // `fair: false`, so that all three race to break the file (a fair queue lets only its head
+  // try; see shm-lock-fair.test.ts for that case).
+  const counters = new Counters(name, path.join(dir, 'counter'), ['async', 'sync', 'async'], 1, 30, false);
   await counters.ready();
   counters.go();
   // All three really wait on the holder's kernel lock (the sync one in slices of pollInterval).

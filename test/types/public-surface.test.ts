@@ -184,7 +184,9 @@ export function shmLockSurface(shm: ShmLock, timeout: ShmTimeout): void {
     readonly exitEvent?: ExitEvent | AbortSignal;
     readonly dir?: string;
     readonly description?: string;
+    readonly fair?: boolean;
   }>();
+  expectTypeOf(shm.fair).toEqualTypeOf<boolean>();
   expectTypeOf<ShmLockRequest>().toEqualTypeOf<{ readonly timeout?: number; readonly blocking?: boolean; readonly signal?: AbortSignal }>();
   expectTypeOf<ShmLockHandle>().branded.toEqualTypeOf<HandleOf<{ readonly name: string }>>();
   // shmlock's own names, kept for ported Python code: boolean results, shmlock's timeout.

@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { getEventListeners, setMaxListeners } from 'node:events';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { ExitEvent, LockClosedError, ShmLock } from 'locksfile';
+import { kernelLocks } from '../helpers/kernel-locks';
 import { tmpDir } from '../helpers/paths';
 
 let dir: string;
@@ -94,8 +96,10 @@ test('close() rejects a pending acquire with LockClosedError and later calls thr
   expect(() => waiter.acquireSync(false)).toThrow(LockClosedError);
   await expect(waiter.acquire(false)).rejects.toThrow(LockClosedError);
   waiter.close();
-  // The holder kept its lock throughout and the closed waiter left nothing behind.
+  // The holder kept its lock throughout and the closed waiter left nothing behind but the
+  // fair queue's side file its wait created (empty, and with no lock on it).
   expect(holder.debugGetUuidOfLockingLock()).toBe(holder.uuid);
   holder.close();
-  expect(fs.readdirSync(dir)).toEqual([]);
+  expect(fs.readdirSync(dir)).toEqual(['.busy.queue']);
+  expect(kernelLocks(path.join(dir, '.busy.queue'))).toEqual([]);
 });
