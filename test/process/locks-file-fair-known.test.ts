@@ -10,19 +10,11 @@
  * variants per run: the owners of one batch wait for the same kernel lock, and the kernel
  * decides which of them gets it.
  */
-import { FairRoom, type Hosts, type Mode } from '../helpers/fair-owners';
-import { useScratchDir } from '../helpers/scratch';
+import { type Hosts, type Mode, useFairRoom } from '../helpers/fair-owners';
 
 jest.setTimeout(60_000);
 
-const scratch = useScratchDir();
-let room: FairRoom;
-
-beforeEach(() => {
-  room = new FairRoom(scratch());
-});
-
-afterEach(() => room.close());
+const room = useFairRoom();
 
 const WAITERS = 5;
 
@@ -33,16 +25,16 @@ describe.each<[Hosts, Mode]>([
   ['threads', 'async'],
 ])('strict FIFO: %s, waiters %s', (hosts, mode) => {
   test(`${WAITERS} waiters queued one after the other are granted in queue order`, async () => {
-    const [holder, ...waiters] = await room.owners(WAITERS + 1, hosts);
+    const [holder, ...waiters] = await room().owners(WAITERS + 1, hosts);
     holder.acquire({ name: 'H', mode: 'async' });
     await holder.until('granted');
     const names = waiters.map((_, i) => `W${i + 1}`);
     for (const [i, w] of waiters.entries()) {
       w.acquire({ name: names[i], mode, hold: 2 });
-      await room.untilWaiting(i + 1);
+      await room().untilWaiting(i + 1);
     }
     holder.release();
     for (const w of waiters) await w.until('released');
-    expect(room.grants()).toEqual(['H', ...names]);
+    expect(room().grants()).toEqual(['H', ...names]);
   });
 });
