@@ -49,12 +49,14 @@ const flock32 = new Int32Array(flockBytes.buffer);
 const TWO_32 = 2 ** 32;
 
 function fill(type: number, start: number, count: number): Uint8Array {
-  flock32.fill(0);
-  flock16[0] = type;
-  flock32[2] = (start % TWO_32) | 0;
-  flock32[3] = Math.floor(start / TWO_32);
-  flock32[4] = (count % TWO_32) | 0;
-  flock32[5] = Math.floor(count / TWO_32);
+  // An Int32Array store converts with ToInt32 (truncate, then modulo 2^32): the low word of
+  // a safe integer is the value itself, the high word the value / 2^32.
+  flock32[0] = type; // l_type, and l_whence = SEEK_SET (0), little-endian
+  flock32[2] = start;
+  flock32[3] = start / TWO_32;
+  flock32[4] = count;
+  flock32[5] = count / TWO_32;
+  flock32[6] = 0; // l_pid: F_GETLK wrote the holder's there; F_OFD_* need 0
   return flockBytes;
 }
 
