@@ -130,6 +130,8 @@ export function clearExitHooks(owner: object, file: ShmLockFile): void {
  * alone: that listener's owner chose to handle it.
  */
 export function withoutSignalHooks<T>(fn: () => T): T {
+  // No instance asked for signal hooks (the usual case): nothing to step aside, no arrays built.
+  if (!wants('signals')) return fn();
   const removed = SIGNALS.filter((signal) => process.listeners(signal).length === 1 && process.listeners(signal)[0] === onSignal);
   for (const signal of removed) process.removeListener(signal, onSignal);
   try {
