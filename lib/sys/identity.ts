@@ -11,12 +11,13 @@
  * @packageDocumentation
  */
 import { errnoError } from './fcntl';
-import { getLibc } from './libc';
+import { addressOf, getLibc } from './libc';
 
 const ENOENT = 2;
 const ENOTDIR = 20;
 const STAT_SIZE = 256; // struct stat is 144 bytes on x86_64 and 128 on arm64
-const statBytes = new Uint8Array(STAT_SIZE);
+const statBytes = new Uint8Array(new ArrayBuffer(STAT_SIZE));
+const STAT_AT = addressOf(statBytes);
 const stat32 = new Uint32Array(statBytes.buffer);
 /** `st_nlink`: a 64-bit field at byte 16 on x86_64 (its low word), a 32-bit one at byte 20 on arm64 (asm-generic layout). */
 const NLINK = process.arch === 'arm64' ? 5 : 4;
@@ -39,7 +40,7 @@ export function encodePath(path: string): Uint8Array {
 
 function fstatInto(fd: number): void {
   const libc = getLibc();
-  if (libc.fstat(fd, statBytes) !== 0) throw errnoError('fstat', libc.errno());
+  if (libc.fstat(fd, STAT_AT) !== 0) throw errnoError('fstat', libc.errno());
 }
 
 /** {@link FileId} of the file `fd` is open on. */
