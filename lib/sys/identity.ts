@@ -111,10 +111,11 @@ export class PathCheck {
 
   /** True while the path still names the file the descriptor is open on. */
   current(): boolean {
+    if (!this.#trusted) return this.#walk();
     fstatInto(this.#fd);
     if (stat32[NLINK] === 0) return false;
     const c = this.#ctime;
-    if (this.#trusted && c[0] === stat32[CTIME] && c[1] === stat32[CTIME + 1] && c[2] === stat32[CTIME + 2]) return true;
+    if (c[0] === stat32[CTIME] && c[1] === stat32[CTIME + 1] && c[2] === stat32[CTIME + 2]) return true;
     return this.#walk();
   }
 
@@ -122,6 +123,7 @@ export class PathCheck {
   #walk(): boolean {
     // Read before the fstat: a lower bound of when the ctime below was seen.
     const now = Date.now();
+    this.#trusted = false;
     fstatInto(this.#fd);
     if (stat32[NLINK] === 0) return false;
     const sec = stat32[CTIME] ?? 0;
