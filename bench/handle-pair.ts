@@ -5,7 +5,7 @@
  * - owner pair: `await lf.acquire(i, { write: true }); lf.release(i)`;
  * - sync pair: `lf.acquireSync(i, { write: true }); lf.release(i)`.
  * Issue 9 asks for the handle pair within 1.5x of the owner pair. Nothing else touches the
- * file, so every pair is two `fcntl` calls, one `stat` (the file-identity check) and the
+ * file, so every pair is two `fcntl` calls, one `fstat` (the file-identity check) and the
  * bookkeeping around them.
  *
  * Run: `npx tsc -p test/tsconfig.json && node test/.build/bench/handle-pair.js`

@@ -47,16 +47,16 @@ export function invalidType(argument: string, expected: string, value: unknown):
   return new InvalidArgumentError('ERR_INVALID_ARG_TYPE', argument, `expected ${expected}, received ${describe(value)}`);
 }
 
-/** A non-negative safe integer (`count` additionally must be >= 1). */
-function checkInteger(argument: string, value: unknown, min: number): number {
-  if (typeof value !== 'number') throw invalidType(argument, 'an integer', value);
-  if (!Number.isInteger(value)) {
-    throw new InvalidArgumentError('ERR_OUT_OF_RANGE', argument, `expected an integer, received ${value}`);
-  }
-  if (value < min || value > MAX_END) {
-    throw new InvalidArgumentError('ERR_OUT_OF_RANGE', argument, `expected an integer from ${min} to 2^53-1, received ${value}`);
-  }
-  return value;
+/**
+ * A non-negative safe integer (`count` additionally must be >= 1). `field` is appended to
+ * `argument` in error messages only: nothing is built on the way through.
+ */
+function checkInteger(argument: string, field: string, value: unknown, min: number): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= MAX_END) return value;
+  const name = `${argument}.${field}`;
+  if (typeof value !== 'number') throw invalidType(name, 'an integer', value);
+  if (!Number.isInteger(value)) throw new InvalidArgumentError('ERR_OUT_OF_RANGE', name, `expected an integer, received ${value}`);
+  throw new InvalidArgumentError('ERR_OUT_OF_RANGE', name, `expected an integer from ${min} to 2^53-1, received ${value}`);
 }
 
 /**
@@ -80,8 +80,8 @@ export function toRange(spec: unknown, argument = 'spec'): Range {
   } else {
     throw invalidType(argument, 'an index, [start, count] or { start, count }', spec);
   }
-  const s = checkInteger(`${argument}.start`, start, 0);
-  const c = checkInteger(`${argument}.count`, count, 1);
+  const s = checkInteger(argument, 'start', start, 0);
+  const c = checkInteger(argument, 'count', count, 1);
   if (s + c > MAX_END) {
     throw new InvalidArgumentError('ERR_OUT_OF_RANGE', argument, `range [${s}, ${s}+${c}) ends past 2^53-1`);
   }

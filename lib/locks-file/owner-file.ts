@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { LockFileReplacedError, LockPathError } from '../errors/errors';
 import { errnoCode, notRegularFile, pathError } from '../errors/path-error';
 import { type Backend, type Conflict, getConflict, type LockType, setLock, supportsOfd } from '../sys/fcntl';
-import { encodePath, fdFileId, type FileId, sameFileAt } from '../sys/identity';
+import { PathCheck } from '../sys/identity';
 import type { Logger } from '../logger';
 import { adoptDescriptor, closeDescriptor, waitInThread, waitUntil } from '../process-hooks/thread-state';
 import type { WaitTicket } from '../wait/pool';
@@ -25,9 +25,9 @@ const POSIX_HAZARDS =
 export class OwnerFile {
   readonly backend: Backend;
   #fd: number;
-  #fileId: FileId;
   #writable: boolean;
-  readonly #pathBytes: Uint8Array;
+  /** The same-file check after every grant; also keeps the file's identity. */
+  readonly #check: PathCheck;
   /** Set when the file was deleted or replaced under held locks; cleared once nothing is held. */
   replaced = false;
 
@@ -41,18 +41,17 @@ export class OwnerFile {
     requested: Backend | undefined,
     logger: Logger | undefined,
   ) {
-    this.#pathBytes = encodePath(path);
     const opened = openLockFile(path);
     this.#fd = opened.fd;
     this.#writable = opened.writable;
     try {
-      this.#fileId = fdFileId(this.#fd);
+      this.#check = new PathCheck(path, this.#fd);
       this.backend = requested ?? (supportsOfd(this.#fd) ? 'ofd' : 'posix');
     } catch (err) {
       fs.closeSync(this.#fd);
       throw err;
     }
-    adoptDescriptor(this.backend, this.#fileId);
+    adoptDescriptor(this.backend, this.#check.id);
     if (this.backend === 'posix') {
       const why = requested === undefined ? 'this kernel has no OFD locks, falling back to POSIX record locks' : 'POSIX record locks chosen';
       logger?.warn(`${path}: ${why}: ${POSIX_HAZARDS}`);
@@ -89,19 +88,19 @@ export class OwnerFile {
     return waitInThread({ fd: this.#fd, backend: this.backend, write, start, count });
   }
 
-  /** True while the path still names the file this descriptor is open on. */
+  /** True while the path still names the file this descriptor is open on (see {@link PathCheck} for what it cannot see). */
   isCurrent(): boolean {
-    return sameFileAt(this.#pathBytes, this.#fileId);
+    return this.#check.current();
   }
 
   /** Opens the path anew (after {@link isCurrent} said false and nothing is held) and drops the old file. */
   reopen(): void {
     const opened = openLockFile(this.path);
-    closeDescriptor(this.#fd, this.backend, this.#fileId);
+    closeDescriptor(this.#fd, this.backend, this.#check.id);
     this.#fd = opened.fd;
     this.#writable = opened.writable;
-    this.#fileId = fdFileId(this.#fd);
-    adoptDescriptor(this.backend, this.#fileId);
+    this.#check.reset(this.#fd);
+    adoptDescriptor(this.backend, this.#check.id);
   }
 
   /** Marks the instance as holding locks on a file no longer at the path; returns the error to throw. */
@@ -128,7 +127,7 @@ export class OwnerFile {
   /** Closes the descriptor (POSIX: parked until the thread's last one of the file closes). Idempotent. */
   close(): void {
     if (this.#fd < 0) return;
-    closeDescriptor(this.#fd, this.backend, this.#fileId);
+    closeDescriptor(this.#fd, this.backend, this.#check.id);
     this.#fd = -1;
   }
 }

@@ -53,8 +53,8 @@ export class OwnerLocks {
    * itself: asking over its own holdings converts them.
    */
   blocks(scope: Scope, start: number, end: number, write: boolean): boolean {
-    for (const h of this.#handles) {
-      if (h.start < end && start < h.end && (write || h.write)) return true;
+    if (this.#handles.size !== 0) {
+      for (const h of this.#handles) if (h.start < end && start < h.end && (write || h.write)) return true;
     }
     if (scope === undefined || this.#owner.size === 0) return false;
     for (const seg of this.#owner.segments(start, end)) if (write || seg.write) return true;
@@ -102,6 +102,7 @@ export class OwnerLocks {
   }
 
   #anyHandle(start: number, end: number): boolean {
+    if (this.#handles.size === 0) return false;
     for (const h of this.#handles) if (h.start < end && start < h.end) return true;
     return false;
   }

@@ -108,6 +108,8 @@ export class ExitHookTable {
    * alone: that listener's owner chose to handle it.
    */
   withoutSignalHooks<T>(fn: () => T): T {
+    // No instance asked for signal hooks (the usual case): nothing to step aside, no arrays built.
+    if (!this.#wants('signals')) return fn();
     const removed = SIGNALS.filter((signal) => process.listeners(signal).length === 1 && process.listeners(signal)[0] === this.#onSignal);
     for (const signal of removed) process.removeListener(signal, this.#onSignal);
     try {

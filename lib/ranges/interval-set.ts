@@ -145,11 +145,27 @@ export class IntervalSet {
    * the result with touching or overlapping segments of the same mode.
    */
   set(start: number, end: number, write: boolean): void {
+    const root = this.root;
+    if (this.count === 0 && root instanceof Leaf) {
+      // The common lock-then-release shape: the one segment, without the search.
+      root.starts.push(start);
+      root.ends.push(write ? end : -end);
+      this.count = 1;
+      return;
+    }
     this.carve(start, end, write);
   }
 
   /** Removes every index of `[start, end)`, splitting a segment that straddles either edge. */
   clear(start: number, end: number): void {
+    if (this.count === 0) return;
+    const root = this.root;
+    if (this.count === 1 && root instanceof Leaf && start <= root.start(0) && root.end(0) <= end) {
+      root.starts.length = 0;
+      root.ends.length = 0;
+      this.count = 0;
+      return;
+    }
     this.carve(start, end, null);
   }
 

@@ -13,7 +13,8 @@
  *   no helper thread, and a thread that must stop (worker termination, `process.exit`) is
  *   never stuck in the kernel longer than one tick, even when a signal landed just before the
  *   call entered the kernel (the classic lost-wakeup race). Deleting it when the wait ends
- *   means no thread, however it ends, leaves a kernel timer behind;
+ *   means no thread, however it ends, leaves a kernel timer behind. The main thread's untimed
+ *   waits need neither and have none;
  * - `tgkill` from another thread, for an immediate cancel.
  *
  * The signal is chosen from SIGRTMAX downwards: the first whose handler is already ours
@@ -22,6 +23,7 @@
  *
  * @packageDocumentation
  */
+import { isMainThread } from 'node:worker_threads';
 import { UnsupportedPlatformError } from '../errors/errors';
 import { errnoError, type Backend, type LockType, waitLock } from './fcntl';
 import { ERRNO, getLibc } from './libc';
@@ -146,7 +148,8 @@ export class InterruptSignal {
    * Blocks this thread in `F_SETLKW` until the lock is granted, `deadline` (a
    * `performance.now()` value of this thread) passes, or `stopped()` turns true after an
    * interrupt; returns a failed call as data. Nothing is held unless the result is `'granted'`.
-   * The thread's interrupt timer lives only during this call.
+   * The thread's interrupt timer lives only during this call. An untimed wait on the main
+   * thread has no timer: `stopped` is asked before it and after a signal interrupted it.
    */
   waitFor(
     fd: number,
@@ -157,6 +160,17 @@ export class InterruptSignal {
     deadline: number | undefined,
     stopped: () => boolean,
   ): WaitOutcome | WaitFailure {
+    if (deadline === undefined && isMainThread) {
+      // The tick serves nothing on the main thread's untimed wait: process.exit() and worker
+      // termination cannot run while it blocks, and a signal's JS listener runs only after it.
+      // Just the kernel wait, then: no timer to create, arm and delete.
+      for (;;) {
+        if (stopped()) return 'stopped';
+        const errno = waitLock(fd, backend, type, start, count);
+        if (errno === 0) return 'granted';
+        if (errno !== ERRNO.EINTR) return { syscall: 'fcntl(F_SETLKW)', errno };
+      }
+    }
     const signal = this.claim();
     if (typeof signal !== 'number') return signal;
     const timer = createTimer(signal);

@@ -19,8 +19,8 @@ type CFunction = (...args: unknown[]) => number;
 
 /** The libc functions the library calls. */
 export interface Libc {
-  /** `int fcntl(int fd, int cmd, struct flock *lk)`: fixed three-argument form. */
-  readonly fcntl: (fd: number, cmd: number, lk: Uint8Array) => number;
+  /** `int fcntl(int fd, int cmd, struct flock *lk)`: fixed three-argument form; `lk` from {@link addressOf}. */
+  readonly fcntl: (fd: number, cmd: number, lk: number) => number;
   /** `int sigaction(int sig, const struct sigaction *act, struct sigaction *old)`. */
   readonly sigaction: (sig: number, act: Uint8Array | null, old: Uint8Array | null) => number;
   /** `int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)`. */
@@ -46,8 +46,8 @@ export interface Libc {
   readonly noopHandler: bigint;
   /** `int stat(const char *path, struct stat *st)`; st_dev @0 and st_ino @8 on 64-bit Linux. */
   readonly stat: (path: Uint8Array, st: Uint8Array) => number;
-  /** `int fstat(int fd, struct stat *st)`. */
-  readonly fstat: (fd: number, st: Uint8Array) => number;
+  /** `int fstat(int fd, struct stat *st)`; `st` from {@link addressOf}. */
+  readonly fstat: (fd: number, st: number) => number;
   /** errno of the last call made by this thread. */
   readonly errno: () => number;
   /** `int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)`; paths NUL-terminated. */
@@ -76,7 +76,7 @@ export function getLibc(): Libc {
   const noop = lib.symbol('getpid') as unknown;
   if (typeof noop !== 'bigint') throw new UnsupportedPlatformError('cannot resolve getpid in libc');
   libc = {
-    fcntl: fn('int fcntl(int fd, int cmd, void *lk)'),
+    fcntl: fn('int fcntl(int fd, int cmd, intptr_t lk)'),
     sigaction: fn('int sigaction(int sig, const void *act, void *old)'),
     pthreadSigmask: fn('int pthread_sigmask(int how, const void *set, void *old)'),
     timerCreate: fn('int timer_create(int clock, void *sev, void *id)'),
@@ -88,11 +88,24 @@ export function getLibc(): Libc {
     sigrtmax: fn('int __libc_current_sigrtmax()')(),
     noopHandler: noop,
     stat: fn('int stat(const void *path, void *st)'),
-    fstat: fn('int fstat(int fd, void *st)'),
+    fstat: fn('int fstat(int fd, intptr_t st)'),
     errno: () => koffi.errno(),
     linkat: fn('int linkat(int olddirfd, const void *oldpath, int newdirfd, const void *newpath, int flags)'),
   };
   return libc;
+}
+
+/**
+ * Address of `bytes` as a number, for the calls that take one (`fcntl`, `fstat`, once per
+ * grant): koffi then converts a plain integer instead of inspecting a typed array on every
+ * call. Only for buffers over their own `ArrayBuffer` (`new Uint8Array(new ArrayBuffer(n))`),
+ * kept by a module for its lifetime: their memory never moves. (A small `new Uint8Array(n)`
+ * may start on the garbage-collected heap, where it can move.)
+ */
+export function addressOf(bytes: Uint8Array): number {
+  const address = Number(koffi.address(bytes));
+  if (!Number.isSafeInteger(address)) throw new UnsupportedPlatformError(`buffer address ${address} is not an exact number`);
+  return address;
 }
 
 /**

@@ -4,7 +4,7 @@
  * a warm thread; waits leave no kernel timer behind; the pool's public view reports threads
  * and pending work and can be drained without sleeping.
  */
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DeadlockError, LockAbortError, LockClosedError, LocksFile, LockSystemError, waiterPool } from 'locksfile';
@@ -12,7 +12,10 @@ import { DeadlockError, LockAbortError, LockClosedError, LocksFile, LockSystemEr
 import { WaiterPool } from '../../dist/wait/pool';
 import { killAll, type LineChild, spawnNode } from '../helpers/children';
 import { fixture, ROOT, tmpDir } from '../helpers/paths';
+import { untilBlocked } from '../helpers/kernel-locks';
 import { runWorker } from '../helpers/worker-run';
+
+const LIB = path.join(ROOT, 'dist', 'index.js');
 
 let dir: string;
 let lockPath: string;
@@ -146,6 +149,56 @@ test('a contended acquire after 1.5 s idle finds a warm waiter: granted soon aft
   // on the better of two rounds so that one scheduling stall on a loaded machine is not a hang.
   expect(Math.min(...samples)).toBeLessThan(60);
   lf.close();
+});
+
+describe('untimed acquireSync', () => {
+  const blockedChild = (where: 'main' | 'worker'): ChildProcess => {
+    const wait = `const lf = new LocksFile(${JSON.stringify(lockPath)}); lf.acquireSync(0, { write: true });`;
+    const code =
+      where === 'main'
+        ? `const { LocksFile } = require(${JSON.stringify(LIB)}); ${wait}`
+        : `const { Worker } = require('node:worker_threads');
+           const w = new Worker(${JSON.stringify(`const { LocksFile } = require(${JSON.stringify(LIB)}); ${wait}`)}, { eval: true });
+           process.stdin.once('data', () => {
+             const t0 = Date.now();
+             void w.terminate().then(() => { console.log('terminated ' + (Date.now() - t0)); process.stdin.destroy(); });
+           });`;
+    return spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+  };
+  const timersOf = (pid: number): number =>
+    fs
+      .readFileSync(`/proc/${pid}/timers`, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('ID:')).length;
+
+  test('on the main thread waits in the kernel without a POSIX timer (nothing there could use its tick)', async () => {
+    const held = await holder(0, 1);
+    const child = blockedChild('main');
+    try {
+      await untilBlocked(lockPath, (w) => w.start === 0 && w.write);
+      expect(timersOf(child.pid as number)).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(await held.ask('release')).toBe('ok');
+  });
+
+  test('in a worker thread keeps its tick: worker.terminate() gets the thread back from the kernel wait', async () => {
+    await holder(0, 1);
+    const child = blockedChild('worker');
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await untilBlocked(lockPath, (w) => w.start === 0 && w.write);
+    child.stdin?.write('terminate\n');
+    // The tick is 50 ms; a thread stuck in the kernel would never terminate (the child would hang).
+    const hung = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const code = await exited;
+    clearTimeout(hung);
+    expect(out).toMatch(/^terminated \d+\n$/);
+    expect(Number(/\d+/.exec(out)?.[0])).toBeLessThan(1000);
+    expect(code).toBe(0);
+  });
 });
 
 test('20 worker threads in a row that used acquireSync with a timeout each exit promptly and leave no POSIX timer behind', async () => {

@@ -11,6 +11,7 @@ import { type LineChild, spawnNode } from '../helpers/children';
 import { untilBlocked } from '../helpers/kernel-locks';
 import { fixture } from '../helpers/paths';
 import { useScratchDir } from '../helpers/scratch';
+import { sleepSync } from '../helpers/sleep';
 
 const scratch = useScratchDir('locksfile-rel-');
 let lockPath: string;
@@ -128,4 +129,63 @@ test('in-process: the error names the path and the remedy, and release() clears 
   expect(lf.acquireSync(7)).toBe(true);
   expect(fs.existsSync(lockPath)).toBe(true);
   lf.close();
+});
+
+/**
+ * The check after each grant is one fstat of the descriptor (link count, ctime); the path is
+ * walked when the inode's names changed. These are the changes a link count alone would miss.
+ * `settled`: the checks before the change ran on a file whose ctime is old enough to vouch for
+ * it, so the change must be seen through the ctime.
+ */
+describe.each([
+  ['young', false],
+  ['settled', true],
+])('same-file check on a %s file', (_age, settled) => {
+  /** An instance holding index 0 that has checked the file (twice once the ctime settled). */
+  function holding(): LocksFile {
+    const lf = new LocksFile(lockPath);
+    expect(lf.acquireSync(0, { write: true })).toBe(true);
+    if (settled) {
+      sleepSync(80);
+      expect(lf.acquireSync(1)).toBe(true);
+      expect(lf.acquireSync(2)).toBe(true);
+    }
+    return lf;
+  }
+
+  test.each([
+    ['renamed away (moved to another name)', (): void => fs.renameSync(lockPath, `${lockPath}.moved`)],
+    [
+      'hard-linked elsewhere, then deleted at the path',
+      (): void => {
+        fs.linkSync(lockPath, `${lockPath}.link`);
+        fs.unlinkSync(lockPath);
+      },
+    ],
+    [
+      'hard-linked elsewhere, then replaced by a rename',
+      (): void => {
+        fs.linkSync(lockPath, `${lockPath}.link`);
+        replaceByRename();
+      },
+    ],
+  ])('file %s: the next acquire throws ERR_LOCK_FILE_REPLACED', (_what, change) => {
+    const lf = holding();
+    change();
+    expect(() => lf.acquireSync(5)).toThrow(LockFileReplacedError);
+    lf.release();
+    // On the file now at the path (recreated when it was only moved or deleted).
+    expect(lf.acquireSync(5, { write: true })).toBe(true);
+    expect(probeNow(5, 1)).toMatchObject({ start: 5, count: 1, write: true });
+    lf.close();
+  });
+
+  test('a hard link added elsewhere leaves the file at the path: acquires go on', async () => {
+    const lf = holding();
+    fs.linkSync(lockPath, `${lockPath}.link`);
+    expect(lf.acquireSync(5, { write: true })).toBe(true);
+    expect(await lf.acquire(6, { write: true })).toBe(true);
+    expect(probeNow(5, 2)).toMatchObject({ start: 5, write: true });
+    lf.close();
+  });
 });
