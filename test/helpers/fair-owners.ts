@@ -7,12 +7,10 @@
  * `LOCKSFILE_TEST_BARGE=1` in the environment runs the owners (and {@link FairRoom.open}) with
  * `fair: false`: the negative control, under which the order properties are expected to fail.
  */
-import { afterEach, beforeEach } from '@jest/globals';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LocksFile } from 'locksfile';
 import { type LineChild, spawnNode } from './children';
-import { useScratchDir } from './scratch';
 import { untilKernel } from './kernel-locks';
 import { fixture } from './paths';
 
@@ -198,18 +196,4 @@ export interface HandOver {
 export function handedOver(rounds: number, waiters: number): HandOver[] {
   const between = new Set(Array.from({ length: waiters }, (_, i) => `W${i + 1}`));
   return Array.from({ length: rounds }, (_, i) => ({ round: i + 1, first: 'H', between, last: 'H' }));
-}
-
-/** A fresh {@link FairRoom} in the test's scratch directory for every test, closed after it; call the getter inside a test. */
-export function useFairRoom(): () => FairRoom {
-  const scratch = useScratchDir();
-  let room: FairRoom | undefined;
-  beforeEach(() => {
-    room = new FairRoom(scratch());
-  });
-  afterEach(() => room?.close());
-  return () => {
-    if (room === undefined) throw new Error('useFairRoom(): the room exists only inside a test');
-    return room;
-  };
 }

@@ -10,7 +10,8 @@
  * variants per run: the owners of one batch wait for the same kernel lock, and the kernel
  * decides which of them gets it.
  */
-import { type Hosts, type Mode, useFairRoom } from '../helpers/fair-owners';
+import { type Hosts, type Mode } from '../helpers/fair-owners';
+import { useFairRoom } from '../helpers/fair-room';
 
 jest.setTimeout(60_000);
 

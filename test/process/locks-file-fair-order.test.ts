@@ -9,7 +9,8 @@
  * what shows they can. The exact counters through the fair queue are in
  * locks-file-counter.test.ts, kills in every queue phase in test/reliability/fair-kill.test.ts.
  */
-import { type Ask, handedOver, type Hosts, type Mode, useFairRoom } from '../helpers/fair-owners';
+import { type Ask, handedOver, type Hosts, type Mode } from '../helpers/fair-owners';
+import { useFairRoom } from '../helpers/fair-room';
 
 jest.setTimeout(60_000);
 
