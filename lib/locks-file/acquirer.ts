@@ -43,28 +43,44 @@ export class Acquirer implements Runner {
     private readonly fair: FairQueue | undefined,
   ) {}
 
-  /** The last range `[start, end)` this instance released (any scope) and when (`performance.now()`), for {@link #entry}. */
+  /**
+   * The span `[start, end)` of what this instance released (any scope) in the current run of
+   * synchronous code, for {@link #entry}; empty (`start >= end`) once a microtask checkpoint
+   * passed since.
+   */
   #releasedStart = 0;
   #releasedEnd = 0;
-  #releasedAt = -Infinity;
 
   /** Notes a release of `[start, end)` by any scope of this instance. */
   noteRelease(start: number, end: number): void {
-    this.#releasedStart = start;
-    this.#releasedEnd = end;
-    this.#releasedAt = performance.now();
+    if (this.fair === undefined) return;
+    if (this.#releasedStart >= this.#releasedEnd) {
+      this.#releasedStart = start;
+      this.#releasedEnd = end;
+      queueMicrotask(this.#forgetRelease);
+    } else {
+      this.#releasedStart = Math.min(this.#releasedStart, start);
+      this.#releasedEnd = Math.max(this.#releasedEnd, end);
+    }
   }
+
+  readonly #forgetRelease = (): void => {
+    this.#releasedStart = 0;
+    this.#releasedEnd = 0;
+  };
 
   /**
    * How a request that was not granted enters the fair queue: as a late comer behind the
    * current batch when it found the range free while someone was queued, or when it found
-   * it busy with someone queued and is this instance coming straight back (within
-   * {@link BACK_MS}) to a range it released (the releaser must not join the batch it handed
-   * the range to); else it joins. A release longer ago handed nothing to the current batch.
+   * it busy with someone queued and is this instance coming straight back to a range it
+   * released in the same run of synchronous code (`release(); acquire()`, a loop's next
+   * turn): the releaser must not join the batch it handed the range to. Else it joins. The
+   * test is the turn, not a time, so a releaser preempted between its two calls still counts
+   * as coming back, and an owner that released long ago is a newcomer.
    */
   #entry(range: Range, taken: Exclude<Taken, 'granted'>): Entry {
     if (taken === 'late') return 'close';
-    const back = this.#releasedStart < range.start + range.count && range.start < this.#releasedEnd && performance.now() - this.#releasedAt < BACK_MS;
+    const back = this.#releasedStart < range.start + range.count && range.start < this.#releasedEnd;
     return back && this.fair?.queued(range) === true ? 'close' : 'join';
   }
 
@@ -243,12 +259,6 @@ export class Acquirer implements Runner {
     }
   }
 }
-
-/**
- * How soon after releasing an overlapping range a busy request counts as the releaser coming
- * back (a loop's next acquire, or one after a short step of work), not as a newcomer.
- */
-const BACK_MS = 1;
 
 /** What one non-blocking try found: granted, busy, or free but with another owner queued for it. */
 type Taken = 'granted' | 'busy' | 'late';

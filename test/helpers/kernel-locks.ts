@@ -26,9 +26,24 @@ export interface KernelLock {
   readonly last: number;
 }
 
-/** Every lock and blocked request the kernel lists for the file at `path` now. */
+/**
+ * Every lock and blocked request the kernel lists for the file at `path` now. /proc/locks is
+ * read in several chunks when it is long (other tests' locks), and an entry that moves between
+ * two chunks can be listed twice or not at all; so it is read until two reads in a row agree.
+ */
 export function kernelLocks(path: string): KernelLock[] {
   const inode = fs.statSync(path).ino;
+  let previous = '';
+  for (let read = 0; ; read++) {
+    const found = readKernelLocks(inode);
+    const text = JSON.stringify(found);
+    if (text === previous || read === 20) return found;
+    previous = text;
+  }
+}
+
+/** One read of /proc/locks: the entries of the file with inode `inode`. */
+function readKernelLocks(inode: number): KernelLock[] {
   const found: KernelLock[] = [];
   for (const line of fs.readFileSync('/proc/locks', 'utf8').split('\n')) {
     const fields = line.trim().split(/\s+/);
