@@ -98,6 +98,13 @@ function specOf(index: number, len = 1): OursSpec {
   return len === 1 ? index : [index, len];
 }
 
+/** The handle the workloads drive: `acquire` through `instance()` (sync or async as `mode`), then `release` and `close` as given. */
+function lockHandle(mode: 'sync' | 'async', instance: () => OursLocksFile, release: (index: number, len?: number) => void, close: () => void): LockHandle {
+  return mode === 'sync'
+    ? { mode, acquire: (index, write, len) => instance().acquireSync(specOf(index, len), write ? WRITE : READ), release, close }
+    : { mode, acquire: (index, write, len) => instance().acquire(specOf(index, len), write ? WRITE : READ), release, close };
+}
+
 /**
  * Path-based use of ours: a new LocksFile per use, closed after the release (opens and
  * closes the file every time).
@@ -111,20 +118,18 @@ function perUse(p: string, mode: 'sync' | 'async'): LockHandle {
     lf?.close();
     lf = undefined;
   };
-  const close = (): void => lf?.close();
-  return mode === 'sync'
-    ? { mode, acquire: (index, write, len) => fresh().acquireSync(specOf(index, len), write ? WRITE : READ), release, close }
-    : { mode, acquire: (index, write, len) => fresh().acquire(specOf(index, len), write ? WRITE : READ), release, close };
+  return lockHandle(mode, fresh, release, () => lf?.close());
 }
 
 /** One LocksFile kept open for the whole run, `fair` as given (the default is true). */
 function held(p: string, mode: 'sync' | 'async', fair: boolean): LockHandle {
   const lf = new (required('LocksFile'))(p, { fair });
-  const release = (index: number, len?: number): void => lf.release(specOf(index, len));
-  const close = (): void => lf.close();
-  return mode === 'sync'
-    ? { mode, acquire: (index, write, len) => lf.acquireSync(specOf(index, len), write ? WRITE : READ), release, close }
-    : { mode, acquire: (index, write, len) => lf.acquire(specOf(index, len), write ? WRITE : READ), release, close };
+  return lockHandle(
+    mode,
+    () => lf,
+    (index, len) => lf.release(specOf(index, len)),
+    () => lf.close(),
+  );
 }
 
 /** Our adapters. */
