@@ -34,7 +34,7 @@ const SETTLED_MS = 50;
 export type FileId = Uint32Array;
 
 /** NUL-terminated UTF-8 bytes of `path`, for {@link PathCheck}. */
-export function encodePath(path: string): Uint8Array {
+function encodePath(path: string): Uint8Array {
   return Buffer.from(`${path}\0`, 'utf8');
 }
 
